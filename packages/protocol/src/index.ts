@@ -1,0 +1,3 @@
+// @galley/protocol: the shapes on the wire, shared by the server, the SDK and the dashboard.
+export * from './errors.ts';
+export * from './records.ts';

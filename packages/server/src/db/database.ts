@@ -1,0 +1,49 @@
+// The Database port: the few operations core code needs, the same on SQLite and PostgreSQL.
+// Core code builds SQL with `SqlParams` (placeholders per dialect) and never sees a driver.
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface RunResult {
+  /** Rows inserted, updated or deleted. */
+  changes: number;
+}
+
+export interface Queryable {
+  readonly dialect: Dialect;
+  all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  get<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
+  run(sql: string, params?: readonly unknown[]): Promise<RunResult>;
+  /** Runs a script of statements without parameters (DDL). */
+  exec(script: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
+   * Statements must go through the `tx` handed to `fn`.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Collects the parameters of one statement and hands out the matching placeholders
+ * (`?` for SQLite, `$n` for PostgreSQL), so values never enter SQL text.
+ */
+export class SqlParams {
+  readonly values: unknown[] = [];
+  constructor(readonly dialect: Dialect) {}
+
+  /** Adds a value and returns its placeholder. */
+  add(value: unknown): string {
+    this.values.push(value);
+    return this.dialect === 'postgres' ? `$${this.values.length}` : '?';
+  }
+}
+
+/** Quotes an identifier. Names are validated before they get here; quoting keeps reserved words usable. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
