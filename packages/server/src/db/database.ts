@@ -25,6 +25,8 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /** Forgets prepared statements: called after DDL, whose column types cached plans may no longer match. */
+  resetStatementCache(): void;
   close(): Promise<void>;
 }
 
@@ -46,4 +48,12 @@ export class SqlParams {
 /** Quotes an identifier. Names are validated before they get here; quoting keeps reserved words usable. */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A unique index refused a write; `columns` are the offending columns (as far as the driver says). */
+export class UniqueViolationError extends Error {
+  constructor(readonly columns: string[]) {
+    super(`unique constraint failed on ${columns.join(', ')}`);
+    this.name = 'UniqueViolationError';
+  }
 }

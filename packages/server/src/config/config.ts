@@ -1,0 +1,91 @@
+// Turns environment variables and command-line flags into one typed, validated configuration.
+// The only module that reads process.env; everything else receives a GalleyConfig.
+
+import path from 'node:path';
+
+export interface GalleyConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Absent: SQLite in the data folder. */
+  databaseUrl?: string;
+  redisUrl?: string;
+  storageUrl?: string;
+  publicUrl: string;
+  allowedOrigins: string[];
+  bodyLimit: number;
+  admin?: { email: string; password: string };
+  logLevel: string;
+  /** Pool size for PostgreSQL. */
+  dbPoolSize: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses `--name value` and `--name=value` flags; positional arguments are ignored here. */
+export function parseFlags(argv: readonly string[]): Record<string, string> {
+  const flags: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) continue;
+    const eq = arg.indexOf('=');
+    if (eq > 0) flags[arg.slice(2, eq)] = arg.slice(eq + 1);
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags[arg.slice(2)] = argv[++i]!;
+    else flags[arg.slice(2)] = 'true';
+  }
+  return flags;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be 0–65535, got "${value}"`);
+  return port;
+}
+
+function parsePositiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+export function loadConfig(env: Env = process.env, argv: readonly string[] = process.argv.slice(2), cwd = process.cwd()): GalleyConfig {
+  const flags = parseFlags(argv);
+  const host = flags.host ?? env.HOST ?? '127.0.0.1';
+  const port = parsePort(flags.port ?? env.PORT ?? '8090');
+  const dataDir = path.resolve(cwd, flags.dir ?? env.GALLEY_DATA_DIR ?? 'galley_data');
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL (leave it unset for SQLite)');
+  }
+  const publicUrl = (env.GALLEY_PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  let publicOrigin: string;
+  try {
+    publicOrigin = new URL(publicUrl).origin;
+  } catch {
+    throw new ConfigError(`GALLEY_PUBLIC_URL is not a URL: "${publicUrl}"`);
+  }
+  const allowedOrigins = env.GALLEY_ALLOWED_ORIGINS
+    ? env.GALLEY_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean)
+    : [publicOrigin];
+  const email = env.GALLEY_ADMIN_EMAIL;
+  const password = env.GALLEY_ADMIN_PASSWORD;
+  if (Boolean(email) !== Boolean(password)) {
+    throw new ConfigError('GALLEY_ADMIN_EMAIL and GALLEY_ADMIN_PASSWORD must be set together');
+  }
+  return {
+    host,
+    port,
+    dataDir,
+    databaseUrl,
+    redisUrl: env.REDIS_URL || undefined,
+    storageUrl: env.STORAGE_URL || undefined,
+    publicUrl,
+    allowedOrigins,
+    bodyLimit: parsePositiveInt('GALLEY_BODY_LIMIT', env.GALLEY_BODY_LIMIT ?? String(10 * 1024 * 1024)),
+    admin: email && password ? { email, password } : undefined,
+    logLevel: env.GALLEY_LOG_LEVEL ?? 'info',
+    dbPoolSize: parsePositiveInt('GALLEY_DB_POOL_SIZE', env.GALLEY_DB_POOL_SIZE ?? '10'),
+  };
+}

@@ -1,0 +1,133 @@
+// The PostgreSQL adapter (pg): a connection pool, named prepared statements for repeated SQL,
+// and type parsers so rows come back in the same shapes as from SQLite (ISO timestamps, numbers).
+
+import pg from 'pg';
+import { UniqueViolationError, type Database, type Queryable, type RunResult } from './database.ts';
+
+const MAX_NAMED_STATEMENTS = 1000;
+
+const TYPE_OIDS = { int8: 20, numeric: 1700, timestamp: 1114, timestamptz: 1184 } as const;
+
+function toIso(value: string): string {
+  return new Date(value).toISOString();
+}
+
+/** Per-pool type parsers (not the global pg.types, so an application embedding Galley is unaffected). */
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === TYPE_OIDS.timestamptz || oid === TYPE_OIDS.timestamp) return toIso;
+    if (oid === TYPE_OIDS.int8 || oid === TYPE_OIDS.numeric) return Number;
+    return pg.types.getTypeParser(oid, format ?? 'text');
+  },
+};
+
+interface PgError extends Error {
+  code?: string;
+  detail?: string;
+}
+
+function translateError(err: unknown): unknown {
+  const e = err as PgError;
+  if (e && e.code === '23505') {
+    // detail: Key (title, status)=(x, y) already exists.
+    const match = /^Key \(([^)]*)\)=/.exec(e.detail ?? '');
+    const columns = match ? match[1]!.split(',').map((c) => c.trim().replace(/^"|"$/g, '')) : [];
+    return new UniqueViolationError(columns);
+  }
+  return err;
+}
+
+type Client = pg.Pool | pg.PoolClient;
+
+export class PostgresDatabase implements Database {
+  readonly dialect = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly statementNames = new Map<string, string>();
+  /** Bumped by resetStatementCache so that statements prepared before DDL are never reused. */
+  private generation = 0;
+  private readonly poolHandle: Queryable;
+
+  constructor(options: { connectionString: string; max: number }) {
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.max,
+      types: typeParsers,
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle client that loses its connection must not crash the process.
+    this.pool.on('error', () => {});
+    this.poolHandle = this.handle(this.pool);
+  }
+
+  private query(client: Client, sql: string, params: readonly unknown[]): Promise<pg.QueryResult> {
+    let name = this.statementNames.get(sql);
+    if (name === undefined && this.statementNames.size < MAX_NAMED_STATEMENTS) {
+      name = `g${this.generation}_${this.statementNames.size}`;
+      this.statementNames.set(sql, name);
+    }
+    const values = params as unknown[];
+    return (name ? client.query({ name, text: sql, values }) : client.query(sql, values)).catch((err: unknown) => {
+      throw translateError(err);
+    });
+  }
+
+  private handle(client: Client): Queryable {
+    return {
+      dialect: 'postgres',
+      all: async <T>(sql: string, params: readonly unknown[] = []) => (await this.query(client, sql, params)).rows as T[],
+      get: async <T>(sql: string, params: readonly unknown[] = []) => (await this.query(client, sql, params)).rows[0] as T | undefined,
+      run: async (sql: string, params: readonly unknown[] = []): Promise<RunResult> => ({
+        changes: (await this.query(client, sql, params)).rowCount ?? 0,
+      }),
+      exec: async (script: string) => {
+        await client.query(script).catch((err: unknown) => {
+          throw translateError(err);
+        });
+      },
+    };
+  }
+
+
+  all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return this.poolHandle.all<T>(sql, params);
+  }
+  get<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
+    return this.poolHandle.get<T>(sql, params);
+  }
+  run(sql: string, params?: readonly unknown[]): Promise<RunResult> {
+    return this.poolHandle.run(sql, params);
+  }
+  exec(script: string): Promise<void> {
+    return this.poolHandle.exec(script);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(this.handle(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  resetStatementCache(): void {
+    this.generation++;
+    this.statementNames.clear();
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

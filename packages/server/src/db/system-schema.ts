@@ -1,0 +1,68 @@
+// The system tables (names start with `_`), created and upgraded in order at start.
+// Each step runs once, in a transaction, and is recorded in `_migrations`.
+
+import type { Database, Dialect } from './database.ts';
+import { timestampColumnType } from './column-types.ts';
+
+interface Step {
+  version: number;
+  sql(dialect: Dialect): string;
+}
+
+const STEPS: Step[] = [
+  {
+    version: 1,
+    sql: (d) => {
+      const ts = timestampColumnType(d);
+      const json = d === 'postgres' ? 'JSONB' : 'TEXT';
+      return `
+CREATE TABLE "_collections" (
+  "name" TEXT PRIMARY KEY,
+  "definition" ${json} NOT NULL,
+  "created" ${ts} NOT NULL,
+  "updated" ${ts} NOT NULL
+);
+CREATE TABLE "_sessions" (
+  "id" TEXT PRIMARY KEY,
+  "token_hash" TEXT NOT NULL UNIQUE,
+  "user_id" TEXT NOT NULL,
+  "created" ${ts} NOT NULL,
+  "last_seen" ${ts} NOT NULL,
+  "expires" ${ts} NOT NULL,
+  "user_agent" TEXT,
+  "ip" TEXT
+);
+CREATE INDEX "_sessions_user" ON "_sessions" ("user_id");
+CREATE TABLE "_idempotency" (
+  "scope" TEXT NOT NULL,
+  "key" TEXT NOT NULL,
+  "request_hash" TEXT NOT NULL,
+  "status" INTEGER NOT NULL,
+  "body" TEXT NOT NULL,
+  "location" TEXT,
+  "created" ${ts} NOT NULL,
+  PRIMARY KEY ("scope", "key")
+);
+CREATE INDEX "_idempotency_created" ON "_idempotency" ("created");
+`;
+    },
+  },
+];
+
+export async function migrateSystemTables(db: Database): Promise<void> {
+  await db.exec(`CREATE TABLE IF NOT EXISTS "_migrations" ("version" INTEGER PRIMARY KEY, "applied" TEXT NOT NULL)`);
+  for (const step of STEPS) {
+    await db.transaction(async (tx) => {
+      const p = db.dialect === 'postgres' ? '$1' : '?';
+      // On PostgreSQL several instances may start at once: serialise them on an advisory lock.
+      if (db.dialect === 'postgres') await tx.exec('SELECT pg_advisory_xact_lock(7311001)');
+      const done = await tx.get(`SELECT 1 AS x FROM "_migrations" WHERE "version" = ${p}`, [step.version]);
+      if (done) return;
+      await tx.exec(step.sql(db.dialect));
+      await tx.run(`INSERT INTO "_migrations" ("version", "applied") VALUES (${p}, ${db.dialect === 'postgres' ? '$2' : '?'})`, [
+        step.version,
+        new Date().toISOString(),
+      ]);
+    });
+  }
+}
