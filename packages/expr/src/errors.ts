@@ -1,0 +1,11 @@
+// The one error the expression language throws: a message and the 0-based offset it points at.
+
+export class ExprError extends Error {
+  constructor(
+    message: string,
+    readonly position: number,
+  ) {
+    super(message);
+    this.name = 'ExprError';
+  }
+}
