@@ -18,6 +18,8 @@ export const FIELD_TYPES: readonly FieldType[] = [
 ];
 
 export interface FieldDef {
+  /** Stable identity given by the server, so a field can be renamed by PATCHing it with its id. */
+  id?: string;
   name: string;
   type: FieldType;
   required?: boolean;

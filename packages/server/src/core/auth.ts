@@ -1,0 +1,140 @@
+// Accounts and sessions: password login, opaque session tokens stored only as hashes, with idle
+// and absolute expiry, logout, and the superuser bootstrap. Knows nothing of cookies or HTTP.
+
+import crypto from 'node:crypto';
+import { ApiError } from './api-error.ts';
+import type { AuthUser } from './caller.ts';
+import type { CollectionService } from './collections.ts';
+import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import { newRecordId, rowToRecord, selectColumns } from './record-rows.ts';
+import { quoteIdent as q, SqlParams, UniqueViolationError, type Database } from '../db/database.ts';
+
+export const SESSION_ABSOLUTE_MS = 30 * 24 * 60 * 60 * 1000;
+export const SESSION_IDLE_MS = 7 * 24 * 60 * 60 * 1000;
+/** last_seen is written at most this often per session, to keep reads cheap. */
+const TOUCH_INTERVAL_MS = 60 * 1000;
+
+export interface SessionMeta {
+  userAgent?: string;
+  ip?: string;
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().normalize('NFC').toLowerCase();
+}
+
+const hashToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
+
+export class AuthService {
+  constructor(
+    private readonly db: Database,
+    private readonly collections: CollectionService,
+  ) {}
+
+  private async findUser(column: 'id' | 'email', value: string): Promise<(AuthUser & { passwordHash: string }) | undefined> {
+    const users = this.collections.require('users');
+    const p = new SqlParams(this.db.dialect);
+    const row = await this.db.get(
+      `SELECT ${selectColumns(users, 'u')}, u."password_hash", u."verified", u."roles" FROM "users" u WHERE u.${q(column)} = ${p.add(value)}`,
+      p.values,
+    );
+    if (!row) return undefined;
+    const record = rowToRecord(users, row, this.db.dialect);
+    const roles = typeof row.roles === 'string' ? (JSON.parse(row.roles) as string[]) : (row.roles as string[]);
+    return { ...record, email: row.email as string, verified: row.verified === true || row.verified === 1, roles, passwordHash: row.password_hash as string };
+  }
+
+  /** The public shape of a user (no hash). */
+  static publicUser(user: AuthUser & { passwordHash?: string }): AuthUser {
+    const { passwordHash: _omit, ...rest } = user;
+    return rest;
+  }
+
+  async createUser(input: { email: string; password: string; roles?: string[]; verified?: boolean }): Promise<AuthUser> {
+    const email = normaliseEmail(input.email);
+    const errors = [];
+    if (email.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) errors.push({ field: 'email', code: 'invalid_email', message: 'must be an email address' });
+    const problem = passwordProblem(input.password);
+    if (problem) errors.push({ field: 'password', code: 'invalid_password', message: problem });
+    if (errors.length) throw ApiError.validation(errors);
+    const users = this.collections.require('users');
+    const now = new Date().toISOString();
+    const id = newRecordId();
+    const p = new SqlParams(this.db.dialect);
+    const roles = JSON.stringify(input.roles ?? []);
+    const cols = ['"id"', '"created"', '"updated"', '"email"', '"password_hash"', '"verified"', '"roles"'];
+    const vals = [p.add(id), p.add(now), p.add(now), p.add(email), p.add(await hashPassword(input.password)), p.add(input.verified ?? false), p.add(roles)];
+    for (const f of users.fields) {
+      cols.push(q(f.name));
+      vals.push(p.add(f.multiple ? '[]' : null));
+    }
+    try {
+      await this.db.run(`INSERT INTO "users" (${cols.join(', ')}) VALUES (${vals.join(', ')})`, p.values);
+    } catch (err) {
+      if (err instanceof UniqueViolationError) throw new ApiError('conflict', 'an account with this email exists', [{ field: 'email', code: 'not_unique', message: 'is taken' }]);
+      throw err;
+    }
+    return AuthService.publicUser((await this.findUser('id', id))!);
+  }
+
+  /** Creates the superuser from configuration if no account has that email (an existing one is left as is). */
+  async ensureSuperuser(email: string, password: string): Promise<'created' | 'exists'> {
+    if (await this.findUser('email', normaliseEmail(email))) return 'exists';
+    try {
+      await this.createUser({ email, password, roles: ['admin'], verified: true });
+      return 'created';
+    } catch (err) {
+      // Another instance created it at the same moment.
+      if (err instanceof ApiError && err.code === 'conflict') return 'exists';
+      throw err;
+    }
+  }
+
+  async login(email: unknown, password: unknown, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
+    if (typeof email !== 'string' || typeof password !== 'string' || email.length > 254 || password.length > 1024) {
+      throw new ApiError('invalid_credentials', 'the email or password is wrong');
+    }
+    const user = await this.findUser('email', normaliseEmail(email));
+    // Verify against a dummy hash for unknown accounts so the answer takes as long either way.
+    const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password);
+    if (!user || !ok) throw new ApiError('invalid_credentials', 'the email or password is wrong');
+    const token = await this.createSession(user.id, meta);
+    return { user: AuthService.publicUser(user), token };
+  }
+
+  async createSession(userId: string, meta: SessionMeta): Promise<string> {
+    const token = crypto.randomBytes(32).toString('base64url');
+    const now = Date.now();
+    const p = new SqlParams(this.db.dialect);
+    await this.db.run(
+      `INSERT INTO "_sessions" ("id", "token_hash", "user_id", "created", "last_seen", "expires", "user_agent", "ip") VALUES (${p.add(newRecordId())}, ${p.add(hashToken(token))}, ${p.add(userId)}, ${p.add(new Date(now).toISOString())}, ${p.add(new Date(now).toISOString())}, ${p.add(new Date(now + SESSION_ABSOLUTE_MS).toISOString())}, ${p.add(meta.userAgent?.slice(0, 512) ?? null)}, ${p.add(meta.ip ?? null)})`,
+      p.values,
+    );
+    return token;
+  }
+
+  /** The user a session token belongs to, or null if the token is unknown, expired or idle too long. */
+  async authenticate(token: string): Promise<AuthUser | null> {
+    if (token.length < 20 || token.length > 200) return null;
+    const p = new SqlParams(this.db.dialect);
+    const session = await this.db.get<{ id: string; user_id: string; last_seen: unknown; expires: unknown }>(
+      `SELECT "id", "user_id", "last_seen", "expires" FROM "_sessions" WHERE "token_hash" = ${p.add(hashToken(token))}`,
+      p.values,
+    );
+    if (!session) return null;
+    const now = Date.now();
+    const lastSeen = new Date(session.last_seen as string).getTime();
+    if (new Date(session.expires as string).getTime() <= now || lastSeen + SESSION_IDLE_MS <= now) return null;
+    if (now - lastSeen > TOUCH_INTERVAL_MS) {
+      const u = new SqlParams(this.db.dialect);
+      await this.db.run(`UPDATE "_sessions" SET "last_seen" = ${u.add(new Date(now).toISOString())} WHERE "id" = ${u.add(session.id)}`, u.values);
+    }
+    const user = await this.findUser('id', session.user_id);
+    return user ? AuthService.publicUser(user) : null;
+  }
+
+  async logout(token: string): Promise<void> {
+    const p = new SqlParams(this.db.dialect);
+    await this.db.run(`DELETE FROM "_sessions" WHERE "token_hash" = ${p.add(hashToken(token))}`, p.values);
+  }
+}

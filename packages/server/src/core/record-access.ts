@@ -1,0 +1,47 @@
+// Applies a collection's rules (contract §4) to a caller: superusers pass everything, `null` lets only
+// superusers through, `""` lets anyone through, and an expression becomes a SQL condition.
+
+import { parseExpression, type Expr } from '@galley/expr';
+import type { CollectionDef, RuleName } from './collection-model.ts';
+import type { Caller } from './caller.ts';
+import { compileFilter } from '../rules/filter-compiler.ts';
+import type { RequestContext } from '../rules/request-context.ts';
+import type { SqlParams } from '../db/database.ts';
+
+const parsedRules = new Map<string, Expr>();
+const MAX_CACHED_RULES = 1000;
+
+/** Rules are parsed once; they were validated when the collection was saved. */
+function parseRule(text: string): Expr {
+  let expr = parsedRules.get(text);
+  if (!expr) {
+    expr = parseExpression(text);
+    if (parsedRules.size >= MAX_CACHED_RULES) parsedRules.clear();
+    parsedRules.set(text, expr);
+  }
+  return expr;
+}
+
+export type Access = 'all' | 'none' | Expr;
+
+export function ruleAccess(collection: CollectionDef, rule: RuleName, caller: Caller): Access {
+  if (caller.superuser) return 'all';
+  const text = collection.rules[rule];
+  if (text === null || text === undefined) return 'none';
+  if (text.trim() === '') return 'all';
+  return parseRule(text);
+}
+
+export function requestContext(caller: Caller, body?: Record<string, unknown>): RequestContext {
+  return { auth: caller.user, body, now: new Date().toISOString() };
+}
+
+/** The access as a SQL condition on `alias`, or undefined when everything is allowed. */
+export function accessSql(
+  access: Access,
+  ctx: { collection: CollectionDef; resolveCollection(name: string): CollectionDef | undefined; params: SqlParams; alias: string; request: RequestContext },
+): string | undefined {
+  if (access === 'all') return undefined;
+  if (access === 'none') return '1 = 0';
+  return compileFilter(access, { ...ctx, dialect: ctx.params.dialect });
+}

@@ -1,0 +1,49 @@
+// Reading and writing collection rows: the column list of a SELECT, and the translation between
+// database rows and API records (per dialect), including what of a `users` row a caller may see.
+
+import crypto from 'node:crypto';
+import type { CollectionDef } from './collection-model.ts';
+import type { Caller } from './caller.ts';
+import { decodeTimestamp, decodeValue } from '../db/column-types.ts';
+import { quoteIdent as q, type Dialect } from '../db/database.ts';
+
+export type ApiRecord = Record<string, unknown> & { id: string; created: string; updated: string };
+
+/** `SELECT` columns for a collection under an alias (the users table adds its email). */
+export function selectColumns(collection: CollectionDef, alias: string): string {
+  const names = ['id', 'created', 'updated', ...(collection.system ? ['email'] : []), ...collection.fields.map((f) => f.name)];
+  return names.map((n) => `${alias}.${q(n)}`).join(', ');
+}
+
+export function rowToRecord(collection: CollectionDef, row: Record<string, unknown>, dialect: Dialect): ApiRecord {
+  const record: ApiRecord = {
+    id: row.id as string,
+    created: decodeTimestamp(row.created)!,
+    updated: decodeTimestamp(row.updated)!,
+  };
+  if (collection.system) record.email = row.email;
+  for (const field of collection.fields) record[field.name] = decodeValue(field, row[field.name], dialect);
+  return record;
+}
+
+/** What a caller sees of a record: a user's email only by its owner and superusers (contract §3). */
+export function visibleRecord(collection: CollectionDef, record: ApiRecord, caller: Caller): ApiRecord {
+  if (!collection.system || caller.superuser || caller.user?.id === record.id) return record;
+  const { email: _hidden, ...rest } = record;
+  return rest as ApiRecord;
+}
+
+/** A validator that changes whenever any stored value changes, whatever representation was asked for. */
+export function recordEtag(record: ApiRecord): string {
+  return `"${crypto.createHash('sha1').update(JSON.stringify(record)).digest('base64url').slice(0, 22)}"`;
+}
+
+/** Random record ids: 15 characters of [a-z0-9], ~77 bits. */
+export function newRecordId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = crypto.randomBytes(15);
+  let id = '';
+  // 256 % 36 leaves a slight bias toward the first 4 characters; irrelevant for uniqueness.
+  for (const b of bytes) id += alphabet[b % 36];
+  return id;
+}

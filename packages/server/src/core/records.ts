@@ -1,0 +1,290 @@
+// The record service: get, list, create, update and delete records of any collection, with
+// validation, rules, relations, expansion, optimistic concurrency and idempotent creates.
+
+import { ExprError, parseExpression } from '@galley/expr';
+import type { FieldError } from '@galley/protocol';
+import { ApiError } from './api-error.ts';
+import { isMultiValue, type CollectionDef, type RuleName } from './collection-model.ts';
+import type { Caller } from './caller.ts';
+import type { CollectionService } from './collections.ts';
+import { accessSql, requestContext, ruleAccess } from './record-access.ts';
+import { expandRecords, parseExpand } from './record-expand.ts';
+import { decodeCursor, encodeCursor, keysetSql, orderBySql, parseSort } from './record-query.ts';
+import { newRecordId, recordEtag, rowToRecord, selectColumns, visibleRecord, type ApiRecord } from './record-rows.ts';
+import { validateRecordBody } from './record-validation.ts';
+import { IdempotencyStore, requestHash, type StoredResponse } from './idempotency.ts';
+import { compileFilter } from '../rules/filter-compiler.ts';
+import { encodeValue } from '../db/column-types.ts';
+import { quoteIdent as q, SqlParams, UniqueViolationError, type Database, type Queryable } from '../db/database.ts';
+
+export interface ListOptions {
+  filter?: string;
+  sort?: string;
+  limit?: number;
+  cursor?: string;
+  fields?: string[];
+  expand?: string;
+  count?: boolean;
+}
+
+export interface ListResult {
+  items: ApiRecord[];
+  nextCursor: string | null;
+  totalItems?: number;
+}
+
+export interface WriteResult {
+  record: ApiRecord;
+  etag: string;
+}
+
+const ALIAS = 'r';
+export const MAX_LIMIT = 200;
+export const DEFAULT_LIMIT = 20;
+
+export class RecordService {
+  readonly idempotency: IdempotencyStore;
+
+  constructor(
+    private readonly db: Database,
+    private readonly collections: CollectionService,
+  ) {
+    this.idempotency = new IdempotencyStore(db);
+  }
+
+  private readonly resolve = (name: string) => this.collections.get(name);
+
+  /** A user-supplied filter as SQL; parse and type errors become 400 invalid_filter with the position. */
+  private filterSql(collection: CollectionDef, filter: string, caller: Caller, params: SqlParams): string {
+    try {
+      return compileFilter(parseExpression(filter), {
+        collection, resolveCollection: this.resolve, dialect: params.dialect, params, alias: ALIAS, request: requestContext(caller),
+      });
+    } catch (err) {
+      if (err instanceof ExprError) throw new ApiError('invalid_filter', `filter: ${err.message}`, undefined, { position: err.position });
+      throw err;
+    }
+  }
+
+  private ruleSql(collection: CollectionDef, rule: RuleName, caller: Caller, params: SqlParams, body?: Record<string, unknown>): string | undefined {
+    return accessSql(ruleAccess(collection, rule, caller), {
+      collection, resolveCollection: this.resolve, params, alias: ALIAS, request: requestContext(caller, body),
+    });
+  }
+
+  private async fetchOne(db: Queryable, collection: CollectionDef, id: string, condition?: (p: SqlParams) => string | undefined, lock = false): Promise<ApiRecord | undefined> {
+    const params = new SqlParams(db.dialect);
+    const where = [`${ALIAS}."id" = ${params.add(id)}`];
+    const extra = condition?.(params);
+    if (extra) where.push(`(${extra})`);
+    const forUpdate = lock && db.dialect === 'postgres' ? ' FOR UPDATE' : '';
+    const row = await db.get(`SELECT ${selectColumns(collection, ALIAS)} FROM ${q(collection.name)} ${ALIAS} WHERE ${where.join(' AND ')}${forUpdate}`, params.values);
+    return row ? rowToRecord(collection, row, db.dialect) : undefined;
+  }
+
+  async get(caller: Caller, name: string, id: string, options: { expand?: string; fields?: string[] } = {}): Promise<WriteResult> {
+    const collection = this.collections.require(name);
+    const tree = options.expand ? parseExpand(collection, options.expand, this.resolve) : undefined;
+    const record = await this.fetchOne(this.db, collection, id, (p) => this.ruleSql(collection, 'view', caller, p));
+    if (!record) throw ApiError.notFound('The record');
+    const etag = recordEtag(record);
+    const visible = visibleRecord(collection, record, caller);
+    if (tree) await expandRecords(this.db, caller, collection, [visible], tree, this.resolve);
+    return { record: options.fields ? pickFields(visible, options.fields) : visible, etag };
+  }
+
+  async list(caller: Caller, name: string, options: ListOptions = {}): Promise<ListResult> {
+    const collection = this.collections.require(name);
+    const limit = options.limit ?? DEFAULT_LIMIT;
+    const keys = parseSort(collection, options.sort);
+    const tree = options.expand ? parseExpand(collection, options.expand, this.resolve) : undefined;
+    const params = new SqlParams(this.db.dialect);
+    const where: string[] = [];
+    const rule = this.ruleSql(collection, 'list', caller, params);
+    if (rule) where.push(`(${rule})`);
+    if (options.filter !== undefined && options.filter.trim() !== '') where.push(`(${this.filterSql(collection, options.filter, caller, params)})`);
+    const countWhere = [...where];
+    const countValues = [...params.values];
+    if (options.cursor) where.push(keysetSql(keys, decodeCursor(keys, options.cursor), ALIAS, params));
+    const sql =
+      `SELECT ${selectColumns(collection, ALIAS)} FROM ${q(collection.name)} ${ALIAS}` +
+      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+      ` ORDER BY ${orderBySql(keys, ALIAS)} LIMIT ${limit + 1}`;
+    const rows = await this.db.all(sql, params.values);
+    const more = rows.length > limit;
+    const records = (more ? rows.slice(0, limit) : rows).map((row) => rowToRecord(collection, row, this.db.dialect));
+    const nextCursor = more ? encodeCursor(keys, records[records.length - 1]!) : null;
+    const items = records.map((r) => visibleRecord(collection, r, caller));
+    if (tree) await expandRecords(this.db, caller, collection, items, tree, this.resolve);
+    const result: ListResult = { items: options.fields ? items.map((r) => pickFields(r, options.fields!)) : items, nextCursor };
+    if (options.count) {
+      const countSql = `SELECT COUNT(*) AS n FROM ${q(collection.name)} ${ALIAS}${countWhere.length ? ` WHERE ${countWhere.join(' AND ')}` : ''}`;
+      const row = await this.db.get<{ n: number }>(countSql, countValues);
+      result.totalItems = Number(row?.n ?? 0);
+    }
+    return result;
+  }
+
+  /** Denied writes: 401 for anonymous callers (credentials would help), 403 otherwise. */
+  private denied(caller: Caller, action: string): ApiError {
+    return caller.user ? new ApiError('forbidden', `the ${action} rule does not allow this`) : new ApiError('unauthenticated', `sign in to ${action} records here`);
+  }
+
+  private async checkRelations(db: Queryable, collection: CollectionDef, values: Record<string, unknown>): Promise<FieldError[]> {
+    const errors: FieldError[] = [];
+    for (const field of collection.fields) {
+      if (field.type !== 'relation' || !(field.name in values)) continue;
+      const raw = values[field.name];
+      const ids = Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' ? [raw] : [];
+      if (ids.length === 0) continue;
+      const params = new SqlParams(db.dialect);
+      const rows = await db.all<{ id: string }>(`SELECT "id" FROM ${q(field.collection!)} WHERE "id" IN (${ids.map((id) => params.add(id)).join(', ')})`, params.values);
+      const found = new Set(rows.map((r) => r.id));
+      const missing = ids.filter((id) => !found.has(id));
+      if (missing.length) errors.push({ field: field.name, code: 'not_found', message: `no ${field.collection} record with id ${missing.join(', ')}` });
+    }
+    return errors;
+  }
+
+  private uniqueConflict(err: UniqueViolationError): ApiError {
+    const fields = err.columns.length ? err.columns : ['id'];
+    return new ApiError('conflict', `a record with the same ${fields.join(', ')} exists`, fields.map((f) => ({ field: f, code: 'not_unique', message: 'must be unique' })));
+  }
+
+  /** Creates a record inside `tx` (batch uses this directly). */
+  async createIn(tx: Queryable, caller: Caller, name: string, body: Record<string, unknown>): Promise<WriteResult> {
+    const collection = this.collections.require(name);
+    const access = ruleAccess(collection, 'create', caller);
+    if (access === 'none') throw this.denied(caller, 'create');
+    if (collection.system) throw new ApiError('forbidden', 'accounts are created through /api/v1/auth');
+    const { values, errors } = validateRecordBody(collection, body, false);
+    errors.push(...(await this.checkRelations(tx, collection, values)));
+    if (errors.length) throw ApiError.validation(errors);
+    const now = new Date().toISOString();
+    const id = (values.id as string | undefined) ?? newRecordId();
+    const params = new SqlParams(tx.dialect);
+    const columns = ['"id"', '"created"', '"updated"'];
+    const placeholders = [params.add(id), params.add(now), params.add(now)];
+    for (const field of collection.fields) {
+      columns.push(q(field.name));
+      placeholders.push(params.add(encodeValue(field, values[field.name], tx.dialect)));
+    }
+    try {
+      await tx.run(`INSERT INTO ${q(collection.name)} (${columns.join(', ')}) VALUES (${placeholders.join(', ')})`, params.values);
+    } catch (err) {
+      if (err instanceof UniqueViolationError) throw this.uniqueConflict(err);
+      throw err;
+    }
+    if (access !== 'all') {
+      // The rule sees the record as it would be stored (relations followed by SQL): checked inside
+      // the transaction, so a denied create is rolled back.
+      const allowed = await this.fetchOne(tx, collection, id, (p) => this.ruleSql(collection, 'create', caller, p, body));
+      if (!allowed) throw this.denied(caller, 'create');
+    }
+    const record: ApiRecord = { id, created: now, updated: now };
+    for (const field of collection.fields) record[field.name] = values[field.name] ?? (isMultiValue(field) ? [] : null);
+    return { record, etag: recordEtag(record) };
+  }
+
+  async create(caller: Caller, name: string, body: Record<string, unknown>): Promise<WriteResult> {
+    return this.db.transaction((tx) => this.createIn(tx, caller, name, body));
+  }
+
+  /**
+   * A create under an Idempotency-Key: the response `respond` makes is stored with the record, in one
+   * transaction, and replayed for a retry with the same body.
+   */
+  async createIdempotent(
+    caller: Caller,
+    name: string,
+    body: Record<string, unknown>,
+    key: { scope: string; key: string },
+    respond: (result: WriteResult) => StoredResponse,
+  ): Promise<{ response: StoredResponse; replayed: boolean }> {
+    const hash = requestHash('POST', name, body);
+    const earlier = await this.idempotency.find(key.scope, key.key, hash);
+    if (earlier) return { response: earlier, replayed: true };
+    try {
+      const response = await this.db.transaction(async (tx) => {
+        const response = respond(await this.createIn(tx, caller, name, body));
+        await this.idempotency.saveIn(tx, key.scope, key.key, hash, response);
+        return response;
+      });
+      return { response, replayed: false };
+    } catch (err) {
+      // Only the idempotency insert can still raise this (record conflicts became ApiErrors): a
+      // concurrent request with the same key won; answer with its response.
+      if (err instanceof UniqueViolationError) {
+        const winner = await this.idempotency.find(key.scope, key.key, hash);
+        if (winner) return { response: winner, replayed: true };
+      }
+      throw err;
+    }
+  }
+
+  /** Loads the record a write targets, telling 404 (cannot see it) from 403 (sees it, rule denies). */
+  private async writable(tx: Queryable, caller: Caller, collection: CollectionDef, id: string, rule: 'update' | 'delete', body?: Record<string, unknown>): Promise<ApiRecord> {
+    const access = ruleAccess(collection, rule, caller);
+    const record = access === 'none' ? undefined : await this.fetchOne(tx, collection, id, (p) => this.ruleSql(collection, rule, caller, p, body), true);
+    if (record) return record;
+    const visible = await this.fetchOne(tx, collection, id, (p) => this.ruleSql(collection, 'view', caller, p));
+    if (!visible) throw ApiError.notFound('The record');
+    throw this.denied(caller, rule);
+  }
+
+  async updateIn(tx: Queryable, caller: Caller, name: string, id: string, body: Record<string, unknown>, ifMatch?: string): Promise<WriteResult> {
+    const collection = this.collections.require(name);
+    const existing = await this.writable(tx, caller, collection, id, 'update', body);
+    if (ifMatch !== undefined && !etagMatches(ifMatch, recordEtag(existing))) {
+      throw new ApiError('precondition_failed', 'the record changed since it was read (If-Match does not match its ETag)');
+    }
+    const { values, errors } = validateRecordBody(collection, body, true);
+    errors.push(...(await this.checkRelations(tx, collection, values)));
+    if (errors.length) throw ApiError.validation(errors);
+    const now = new Date().toISOString();
+    const params = new SqlParams(tx.dialect);
+    const sets = [`"updated" = ${params.add(now)}`];
+    for (const field of collection.fields) {
+      if (field.name in values) sets.push(`${q(field.name)} = ${params.add(encodeValue(field, values[field.name], tx.dialect))}`);
+    }
+    try {
+      await tx.run(`UPDATE ${q(collection.name)} SET ${sets.join(', ')} WHERE "id" = ${params.add(id)}`, params.values);
+    } catch (err) {
+      if (err instanceof UniqueViolationError) throw this.uniqueConflict(err);
+      throw err;
+    }
+    const record: ApiRecord = { ...existing, ...values, updated: now };
+    return { record: visibleRecord(collection, record, caller), etag: recordEtag(record) };
+  }
+
+  async update(caller: Caller, name: string, id: string, body: Record<string, unknown>, options: { ifMatch?: string } = {}): Promise<WriteResult> {
+    return this.db.transaction((tx) => this.updateIn(tx, caller, name, id, body, options.ifMatch));
+  }
+
+  async deleteIn(tx: Queryable, caller: Caller, name: string, id: string, ifMatch?: string): Promise<void> {
+    const collection = this.collections.require(name);
+    const existing = await this.writable(tx, caller, collection, id, 'delete');
+    if (ifMatch !== undefined && !etagMatches(ifMatch, recordEtag(existing))) {
+      throw new ApiError('precondition_failed', 'the record changed since it was read (If-Match does not match its ETag)');
+    }
+    const params = new SqlParams(tx.dialect);
+    await tx.run(`DELETE FROM ${q(collection.name)} WHERE "id" = ${params.add(id)}`, params.values);
+  }
+
+  async delete(caller: Caller, name: string, id: string, options: { ifMatch?: string } = {}): Promise<void> {
+    await this.db.transaction((tx) => this.deleteIn(tx, caller, name, id, options.ifMatch));
+  }
+}
+
+/** `If-Match: *` or a list of ETags (weak or strong: records' validators compare by value). */
+export function etagMatches(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+function pickFields(record: ApiRecord, fields: string[]): ApiRecord {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) if (f in record) out[f] = record[f];
+  if (record.expand !== undefined) out.expand = record.expand;
+  return out as ApiRecord;
+}
