@@ -1,0 +1,120 @@
+// /api/v1/collections/:name/records: list, get, create, update and delete records, with ETags
+// (If-None-Match → 304, If-Match → 412), Location on create, and Idempotency-Key replays.
+
+import crypto from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../../core/api-error.ts';
+import { IDEMPOTENCY_KEY_PATTERN } from '../../core/idempotency.ts';
+import { DEFAULT_LIMIT, MAX_LIMIT, type ListOptions, type RecordService } from '../../core/records.ts';
+import { RECORD_ID_PATTERN } from '../../core/record-validation.ts';
+
+type Params = { name: string; id: string };
+const LIST_PARAMS = new Set(['filter', 'sort', 'limit', 'cursor', 'fields', 'expand', 'count', 'search', 'facets']);
+const GET_PARAMS = new Set(['fields', 'expand']);
+
+export function requireObjectBody(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError('bad_request', 'the body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function singleValues(query: unknown, allowed: Set<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(query as Record<string, unknown>)) {
+    if (!allowed.has(key)) throw new ApiError('bad_request', `unknown query parameter "${key.slice(0, 100)}"`);
+    if (typeof value !== 'string') throw new ApiError('bad_request', `query parameter "${key}" is given more than once`);
+    if (value.length > 8192) throw new ApiError('bad_request', `query parameter "${key}" is too long`);
+    out[key] = value;
+  }
+  return out;
+}
+
+function parseFields(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const fields = value.split(',').map((f) => f.trim()).filter(Boolean);
+  if (fields.length === 0) throw new ApiError('bad_request', 'fields: name at least one field');
+  return fields;
+}
+
+export function parseListQuery(query: unknown): ListOptions {
+  const q = singleValues(query, LIST_PARAMS);
+  if (q.search !== undefined || q.facets !== undefined) {
+    throw new ApiError('bad_request', 'search and facets are not available on this server yet');
+  }
+  let limit = DEFAULT_LIMIT;
+  if (q.limit !== undefined) {
+    limit = Number(q.limit);
+    if (!/^\d{1,3}$/.test(q.limit) || limit < 1 || limit > MAX_LIMIT) throw new ApiError('bad_request', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+  }
+  if (q.count !== undefined && q.count !== 'true' && q.count !== 'false') throw new ApiError('bad_request', 'count must be true or false');
+  return { filter: q.filter, sort: q.sort, limit, cursor: q.cursor || undefined, fields: parseFields(q.fields), expand: q.expand, count: q.count === 'true' };
+}
+
+function checkId(id: string): void {
+  if (!RECORD_ID_PATTERN.test(id)) throw ApiError.notFound('The record');
+}
+
+const weakEtag = (body: string) => `W/"${crypto.createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
+
+function sendJson(request: FastifyRequest, reply: FastifyReply, body: string, etag: string): FastifyReply {
+  reply.header('etag', etag);
+  // Rules may depend on who asks: shared caches must not store, clients must revalidate.
+  reply.header('cache-control', 'private, no-cache');
+  const inm = request.headers['if-none-match'];
+  if (inm !== undefined && (inm.trim() === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag.replace(/^W\//, '')))) {
+    return reply.code(304).send();
+  }
+  return reply.type('application/json; charset=utf-8').send(body);
+}
+
+export async function recordRoutes(app: FastifyInstance, deps: { records: RecordService }): Promise<void> {
+  const { records } = deps;
+  const base = '/api/v1/collections/:name/records';
+
+  app.get<{ Params: Params }>(base, async (request, reply) => {
+    const result = await records.list(request.caller, request.params.name, parseListQuery(request.query));
+    const body = JSON.stringify(result);
+    return sendJson(request, reply, body, weakEtag(body));
+  });
+
+  app.get<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
+    checkId(request.params.id);
+    const q = singleValues(request.query, GET_PARAMS);
+    const { record, etag } = await records.get(request.caller, request.params.name, request.params.id, { expand: q.expand, fields: parseFields(q.fields) });
+    const body = JSON.stringify(record);
+    // An expanded body also depends on the related records: its validator is the body's own.
+    return sendJson(request, reply, body, q.expand ? weakEtag(body) : etag);
+  });
+
+  app.post<{ Params: Params }>(base, async (request, reply) => {
+    const body = requireObjectBody(request.body);
+    const name = request.params.name;
+    const location = (id: string) => `/api/v1/collections/${name}/records/${id}`;
+    const key = request.headers['idempotency-key'];
+    if (key === undefined) {
+      const { record, etag } = await records.create(request.caller, name, body);
+      return reply.code(201).header('location', location(record.id)).header('etag', etag).type('application/json; charset=utf-8').send(JSON.stringify(record));
+    }
+    if (typeof key !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(key)) throw new ApiError('bad_request', 'Idempotency-Key must be 1–255 visible ASCII characters');
+    // Keys are scoped to the caller: one client cannot replay (or block) another's.
+    const scope = `${request.caller.user?.id ?? `anon:${request.ip}`}:${name}`;
+    const { response, replayed } = await records.createIdempotent(request.caller, name, body, { scope, key }, ({ record }) => ({
+      status: 201, body: JSON.stringify(record), location: location(record.id),
+    }));
+    if (replayed) reply.header('idempotent-replayed', 'true');
+    if (response.location) reply.header('location', response.location);
+    return reply.code(response.status).type('application/json; charset=utf-8').send(response.body);
+  });
+
+  app.patch<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
+    checkId(request.params.id);
+    const ifMatch = request.headers['if-match'];
+    const { record, etag } = await records.update(request.caller, request.params.name, request.params.id, requireObjectBody(request.body), { ifMatch });
+    return reply.header('etag', etag).type('application/json; charset=utf-8').send(JSON.stringify(record));
+  });
+
+  app.delete<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
+    checkId(request.params.id);
+    await records.delete(request.caller, request.params.name, request.params.id, { ifMatch: request.headers['if-match'] });
+    return reply.code(204).send();
+  });
+}

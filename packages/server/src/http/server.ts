@@ -1,0 +1,68 @@
+// Builds the Fastify instance: request ids, JSON logs, the body parser, problem responses,
+// sessions and CSRF, and the routes (one plugin per resource). The only module that wires Fastify.
+
+import crypto from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import type { Logger } from 'pino';
+import { ApiError } from '../core/api-error.ts';
+import type { Services } from '../app.ts';
+import { registerJsonParser } from './json-body.ts';
+import { registerProblemHandlers, sendProblem } from './problem.ts';
+import { registerSession } from './session.ts';
+import { authRoutes } from './routes/auth.ts';
+import { batchRoutes } from './routes/batch.ts';
+import { collectionRoutes } from './routes/collections.ts';
+import { healthRoutes } from './routes/health.ts';
+import { recordRoutes } from './routes/records.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export interface HttpOptions {
+  bodyLimit: number;
+  allowedOrigins: string[];
+  secureCookies: boolean;
+  version: string;
+  logger: Logger;
+}
+
+export async function buildHttpServer(services: Services, options: HttpOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit,
+    requestIdLogLabel: 'requestId',
+    // A caller-chosen id is kept when it is harmless, so traces can cross services.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    },
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: 200 },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  }) as unknown as FastifyInstance;
+
+  let closing = false;
+  app.addHook('onClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', String(request.id));
+    if (closing) throw new ApiError('unavailable', 'the server is shutting down', undefined, { headers: { 'retry-after': '2', connection: 'close' } });
+  });
+
+  registerProblemHandlers(app);
+  registerJsonParser(app, options.bodyLimit);
+  await app.register(cookie);
+  registerSession(app, { auth: services.auth, allowedOrigins: options.allowedOrigins });
+
+  await app.register(healthRoutes, { db: services.db });
+  await app.register(authRoutes, { auth: services.auth, secureCookies: options.secureCookies });
+  await app.register(collectionRoutes, { collections: services.collections });
+  await app.register(recordRoutes, { records: services.records });
+  await app.register(batchRoutes, { db: services.db, records: services.records });
+  return app;
+}
+
+export { sendProblem };

@@ -1,0 +1,65 @@
+// Resolves who is calling (Bearer token or the `galley_session` cookie) and enforces the CSRF rule:
+// cookie-authenticated unsafe requests must come from an allowed Origin. Bearer requests need none.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../core/api-error.ts';
+import { ANONYMOUS, callerFor, type Caller } from '../core/caller.ts';
+import type { AuthService } from '../core/auth.ts';
+import { SESSION_ABSOLUTE_MS } from '../core/auth.ts';
+
+export const SESSION_COOKIE = 'galley_session';
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller;
+    /** The session token the caller presented, for logout. */
+    sessionToken?: string;
+    authVia?: 'bearer' | 'cookie';
+  }
+}
+
+export function sessionCookieOptions(secure: boolean) {
+  return { httpOnly: true, sameSite: 'lax' as const, path: '/', secure, maxAge: Math.floor(SESSION_ABSOLUTE_MS / 1000) };
+}
+
+export function registerSession(app: FastifyInstance, deps: { auth: AuthService; allowedOrigins: string[] }): void {
+  const allowed = new Set(deps.allowedOrigins);
+  app.decorateRequest('caller', null as unknown as Caller);
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    request.caller = ANONYMOUS;
+    const header = request.headers.authorization;
+    if (header !== undefined) {
+      const match = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(header);
+      const user = match ? await deps.auth.authenticate(match[1]!) : null;
+      if (!user) throw new ApiError('unauthenticated', 'the bearer token is invalid or expired', undefined, { headers: { 'www-authenticate': 'Bearer' } });
+      request.caller = callerFor(user);
+      request.sessionToken = match![1];
+      request.authVia = 'bearer';
+      return;
+    }
+    const cookie = request.cookies?.[SESSION_COOKIE];
+    if (UNSAFE.has(request.method) && (cookie !== undefined || request.headers.origin !== undefined)) {
+      // Cookies ride along on cross-site requests: only allowed origins may make unsafe ones.
+      const origin = request.headers.origin;
+      if (origin === undefined && cookie !== undefined) throw new ApiError('forbidden', 'a cookie-authenticated request must send an Origin header');
+      if (origin !== undefined && !allowed.has(origin)) throw new ApiError('forbidden', `requests from origin ${origin.slice(0, 200)} are not allowed (GALLEY_ALLOWED_ORIGINS)`);
+    }
+    if (cookie) {
+      const user = await deps.auth.authenticate(cookie);
+      if (user) {
+        request.caller = callerFor(user);
+        request.sessionToken = cookie;
+        request.authVia = 'cookie';
+      } else {
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      }
+    }
+  });
+}
+
+/** 401 for anonymous callers, 403 for callers who are not superusers. */
+export function requireSuperuser(request: FastifyRequest): void {
+  if (!request.caller.user) throw new ApiError('unauthenticated', 'sign in as a superuser');
+  if (!request.caller.superuser) throw new ApiError('forbidden', 'only superusers may do this');
+}
