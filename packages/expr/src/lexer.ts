@@ -90,8 +90,8 @@ function scanString(text: string, start: number, setEnd: (end: number) => void):
   while (i < text.length) {
     const c = text[i]!;
     if (c === quote) {
-      // A \uD800-style escape can leave half a surrogate pair: no database can store that.
-      if (!out.isWellFormed()) throw new ExprError(`the string starting at ${start} holds an unpaired surrogate`, start);
+      // Half a surrogate pair or a NUL cannot be stored or compared by every database: refuse both.
+      if (!out.isWellFormed() || out.includes('\u0000')) throw new ExprError(`the string starting at ${start} holds an unpaired surrogate or a NUL character`, start);
       setEnd(i + 1);
       return out;
     }

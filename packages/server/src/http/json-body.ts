@@ -8,7 +8,8 @@ import { ApiError } from '../core/api-error.ts';
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function registerJsonParser(app: FastifyInstance, bodyLimit: number): void {
-  app.removeContentTypeParser('application/json');
+  // Only JSON is accepted (multipart arrives with uploads): anything else is 415, not a text body.
+  app.removeAllContentTypeParsers();
   const parse = (_request: FastifyRequest, body: Buffer, done: (err: Error | null, value?: unknown) => void) => {
       if (body.length === 0) return done(new ApiError('bad_request', 'the JSON body is empty'));
       let text: string;

@@ -30,6 +30,8 @@ const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
   FST_ERR_CTP_INVALID_TYPE: ['bad_request', 'the Content-Type header is malformed'],
   FST_ERR_CTP_INVALID_JSON_BODY: ['bad_request', 'the body is not valid JSON'],
   FST_ERR_BAD_URL: ['bad_request', 'the URL is malformed'],
+  // A path segment that long cannot name any collection or record.
+  FST_ERR_MAX_PARAM_LENGTH: ['not_found', 'no such resource'],
   FST_ERR_ASYNC_CONSTRAINT: ['bad_request', 'the request is malformed'],
 };
 
@@ -53,6 +55,11 @@ export function toApiError(error: unknown): ApiError | undefined {
     if (typeof e.statusCode === 'number' && e.statusCode === 413) return new ApiError('payload_too_large', 'the body is larger than this server accepts');
   }
   return undefined;
+}
+
+/** For Fastify's `frameworkErrors`: errors raised before routing (bad URLs, overlong parameters). */
+export function frameworkErrorHandler(error: Error, _request: FastifyRequest, reply: FastifyReply): void {
+  void sendProblem(reply, toApiError(error) ?? new ApiError('bad_request', 'the request is malformed'));
 }
 
 export function registerProblemHandlers(app: FastifyInstance): void {

@@ -2,13 +2,13 @@
 // sessions and CSRF, and the routes (one plugin per resource). The only module that wires Fastify.
 
 import crypto from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import type { Logger } from 'pino';
 import { ApiError } from '../core/api-error.ts';
 import type { Services } from '../app.ts';
 import { registerJsonParser } from './json-body.ts';
-import { registerProblemHandlers, sendProblem } from './problem.ts';
+import { frameworkErrorHandler, registerProblemHandlers, sendProblem } from './problem.ts';
 import { registerSession } from './session.ts';
 import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batch.ts';
@@ -30,7 +30,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     // A caller-chosen id is kept when it is harmless, so traces can cross services.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -41,6 +41,9 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
     routerOptions: { maxParamLength: 200 },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    frameworkErrors: frameworkErrorHandler,
+    // Strict schemas: a number is not a string, and unknown properties are reported, not dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   }) as unknown as FastifyInstance;
 
   let closing = false;

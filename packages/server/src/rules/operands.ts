@@ -95,7 +95,7 @@ export function coerce(value: unknown, kind: ValueKind, strict: { at: number } |
   };
   switch (kind) {
     case 'text':
-      if (typeof value === 'string') return value;
+      if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed() ? fail('text without NUL characters') : value;
       if (!strict && (typeof value === 'number' || typeof value === 'boolean')) return String(value);
       return fail('a string');
     case 'number':
