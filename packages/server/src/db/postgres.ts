@@ -66,7 +66,16 @@ export class PostgresDatabase implements Database {
       this.statementNames.set(sql, name);
     }
     const values = params as unknown[];
-    return (name ? client.query({ name, text: sql, values }) : client.query(sql, values)).catch((err: unknown) => {
+    const run = (named: string | undefined) => (named ? client.query({ name: named, text: sql, values }) : client.query(sql, values));
+    return run(name).catch((err: unknown) => {
+      // Another instance changed a table under a statement this connection prepared before
+      // ("cached plan must not change result type"): forget our statements and run it afresh.
+      if (name && (err as PgError).code === '0A000') {
+        this.resetStatementCache();
+        return run(undefined).catch((again: unknown) => {
+          throw translateError(again);
+        });
+      }
       throw translateError(err);
     });
   }
