@@ -68,7 +68,7 @@ function scalarExample(field: FieldDef, side: 'record' | 'input'): unknown {
     case 'select': return field.values?.[0];
     case 'json': return { key: 'value', tags: ['a', 'b'] };
     case 'relation': return EXAMPLE_RELATED_ID;
-    case 'file': return side === 'record' ? fileNameExample(field) : { upload: 'b4c1e9f27a3d48e6' };
+    case 'file': return side === 'record' ? fileNameExample(field) : undefined;
   }
 }
 
@@ -97,10 +97,13 @@ export function recordExample(fields: FieldDef[], withEmail: boolean): Record<st
   };
 }
 
-/** A create body: every field that has a fitting example, required ones first. */
+/**
+ * A create body: every field that has a fitting example, required ones first. Files are left out:
+ * they need the id of a real upload, which no example can know.
+ */
 export function inputExample(fields: FieldDef[]): Record<string, unknown> {
-  const ordered = [...fields.filter((f) => f.required), ...fields.filter((f) => !f.required)];
-  return fieldValues(ordered, 'input');
+  const data = fields.filter((f) => f.type !== 'file');
+  return fieldValues([...data.filter((f) => f.required), ...data.filter((f) => !f.required)], 'input');
 }
 
 /** A partial update: the first two fields that are not files (a typical edit). */

@@ -1,0 +1,254 @@
+// The endpoints that exist whatever the collections are (contract §1, §3, §4, §9 and batch):
+// health, this document, auth, collection definitions and batch, with the schemas they use.
+
+import { FIELD_TYPES, RULE_NAMES, type CollectionDef } from '../../core/collection-model.ts';
+import { NAME_PATTERN } from '../../core/collection-validation.ts';
+import { MAX_BATCH_OPERATIONS } from '../routes/batch.ts';
+import { errorResponses, ref, type OpenApiObject } from './problems.ts';
+import { jsonContent, OPTIONAL_AUTH, REQUIRED_AUTH } from './record-paths.ts';
+import { userSchema } from './record-schemas.ts';
+
+const COLLECTION_NAME = { type: 'string', pattern: NAME_PATTERN.source, description: 'Starts with a letter; a-z, 0-9 and _.' };
+
+const FIELD_DEFINITION: OpenApiObject = {
+  type: 'object',
+  description: 'A field of a collection. Which properties apply depends on `type`.',
+  required: ['name', 'type'],
+  properties: {
+    id: { type: 'string', description: 'Stable identity: PATCH a field with its id to rename it.' },
+    name: { type: 'string', pattern: NAME_PATTERN.source },
+    type: { type: 'string', enum: [...FIELD_TYPES] },
+    required: { type: 'boolean' },
+    min: { type: 'number', description: 'text: minimum length; number: minimum value.' },
+    max: { type: 'number', description: 'text: maximum length; number: maximum value.' },
+    pattern: { type: 'string', description: 'text: a regular expression the whole value must match.' },
+    integer: { type: 'boolean', description: 'number: only integers.' },
+    values: { type: 'array', items: { type: 'string' }, description: 'select: the allowed values.' },
+    multiple: { type: 'boolean', description: 'select, relation, file: an array of values.' },
+    collection: { type: 'string', description: 'relation: the target collection.' },
+    maxSize: { type: 'integer', minimum: 1, description: 'file: the largest file in bytes.' },
+    mimeTypes: { type: 'array', items: { type: 'string' }, description: 'file: allowed content types, decided by content.' },
+    thumbs: { type: 'array', items: { type: 'string', pattern: '^\\d{1,4}x\\d{1,4}f?$' }, description: 'file: thumbnail sizes such as `100x100`.' },
+    protected: { type: 'boolean', description: 'file: downloads need a short-lived file token.' },
+  },
+  examples: [{ name: 'title', type: 'text', required: true, max: 200 }],
+};
+
+const collectionProperties = (): Record<string, OpenApiObject> => ({
+  name: COLLECTION_NAME,
+  fields: { type: 'array', maxItems: 200, items: ref('schemas', 'FieldDefinition') },
+  indexes: {
+    type: 'array',
+    items: {
+      type: 'object',
+      required: ['fields'],
+      properties: { fields: { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string' } }, unique: { type: 'boolean' } },
+      additionalProperties: false,
+    },
+  },
+  search: { type: 'array', items: { type: 'string' }, description: 'Text-like fields covered by full-text search.' },
+  rules: ref('schemas', 'AccessRules'),
+});
+
+const COLLECTION_EXAMPLE = {
+  name: 'posts',
+  fields: [
+    { name: 'title', type: 'text', required: true, max: 200 },
+    { name: 'status', type: 'select', values: ['draft', 'published'] },
+    { name: 'author', type: 'relation', collection: 'users' },
+  ],
+  indexes: [{ fields: ['title'], unique: true }],
+  search: ['title'],
+  rules: { list: "status = 'published' || author = @request.auth.id", view: "status = 'published' || author = @request.auth.id", create: "@request.auth.id != ''", update: 'author = @request.auth.id', delete: null },
+};
+
+export function fixedSchemas(users: CollectionDef | undefined): Record<string, OpenApiObject> {
+  return {
+    Health: {
+      type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } }, examples: [{ status: 'ok' }],
+    },
+    Credentials: {
+      type: 'object',
+      required: ['email', 'password'],
+      properties: { email: { type: 'string', format: 'email', maxLength: 254 }, password: { type: 'string', maxLength: 1024, format: 'password' } },
+      examples: [{ email: 'ada@example.com', password: 'correct horse battery staple' }],
+    },
+    User: userSchema(users),
+    Session: {
+      type: 'object',
+      required: ['user', 'token'],
+      properties: {
+        user: ref('schemas', 'User'),
+        token: { type: 'string', description: 'An opaque session token: send it as `Authorization: Bearer <token>` (or rely on the cookie).' },
+      },
+    },
+    CurrentUser: { type: 'object', required: ['user'], properties: { user: ref('schemas', 'User') } },
+    FieldDefinition: FIELD_DEFINITION,
+    AccessRules: {
+      type: 'object',
+      description: 'Per action: absent or null → superusers only; `""` → anyone; otherwise an expression that must hold (contract §6).',
+      properties: Object.fromEntries(RULE_NAMES.map((rule) => [rule, { type: ['string', 'null'] }])),
+      additionalProperties: false,
+    },
+    CollectionDefinition: {
+      type: 'object',
+      required: ['name', 'fields', 'indexes', 'search', 'rules'],
+      properties: {
+        ...collectionProperties(),
+        system: { type: 'boolean', readOnly: true, description: 'Built in (`users`): cannot be deleted or renamed.' },
+        created: { type: 'string', format: 'date-time', readOnly: true },
+        updated: { type: 'string', format: 'date-time', readOnly: true },
+      },
+      examples: [COLLECTION_EXAMPLE],
+    },
+    NewCollectionDefinition: {
+      type: 'object', required: ['name'], properties: collectionProperties(), examples: [COLLECTION_EXAMPLE],
+    },
+    CollectionDefinitionChanges: {
+      type: 'object',
+      description: 'Only the properties given change. The table is migrated in place; a field keeps its values when renamed through its id.',
+      properties: collectionProperties(),
+      examples: [{ search: ['title'] }],
+    },
+    CollectionDefinitions: {
+      type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('schemas', 'CollectionDefinition') } },
+    },
+    BatchOperation: {
+      type: 'object',
+      required: ['action', 'collection'],
+      properties: {
+        action: { type: 'string', enum: ['create', 'update', 'delete'] },
+        collection: COLLECTION_NAME,
+        id: { type: 'string', description: 'Required to update or delete.' },
+        body: { type: 'object', description: 'The record (create) or the changes (update).' },
+        ifMatch: { type: 'string', description: 'update, delete: the ETag the change is based on.' },
+      },
+      additionalProperties: false,
+    },
+    BatchRequest: {
+      type: 'object',
+      required: ['operations'],
+      properties: { operations: { type: 'array', minItems: 1, maxItems: MAX_BATCH_OPERATIONS, items: ref('schemas', 'BatchOperation') } },
+      additionalProperties: false,
+      examples: [{
+        operations: [
+          { action: 'create', collection: 'posts', body: { title: 'Hello' } },
+          { action: 'update', collection: 'posts', id: 'k3x9p2m7q1w5e8r', body: { status: 'published' } },
+          { action: 'delete', collection: 'comments', id: 'a8d4f1c6b2e7h3j' },
+        ],
+      }],
+    },
+    BatchResult: {
+      type: 'object',
+      required: ['status'],
+      properties: {
+        status: { type: 'integer', description: 'What the operation alone would have answered: 201, 200 or 204.' },
+        body: { type: 'object', description: 'The created or updated record; absent for a delete.' },
+      },
+    },
+    BatchResponse: {
+      type: 'object', required: ['results'], properties: { results: { type: 'array', items: ref('schemas', 'BatchResult') } },
+    },
+  };
+}
+
+const SUPERUSER_NOTE = 'Superusers only (bearer token or session cookie).';
+
+export function fixedPaths(): Record<string, OpenApiObject> {
+  const byName = [ref('parameters', 'CollectionName')];
+  return {
+    '/api/v1/health': {
+      get: {
+        operationId: 'getHealth', tags: ['Health'], summary: 'Check that the server and its database answer', security: [{}],
+        responses: { 200: { description: 'Ready.', content: jsonContent(ref('schemas', 'Health')) }, ...errorResponses() },
+      },
+    },
+    '/api/v1/openapi.json': {
+      get: {
+        operationId: 'getOpenApiDocument', tags: ['API description'], summary: 'This document', security: [{}],
+        description: 'Regenerated when collections change. Rendered at /docs.',
+        responses: {
+          200: { description: 'An OpenAPI 3.1 document.', headers: { ETag: ref('headers', 'ETag') }, content: jsonContent({ type: 'object' }) },
+          304: { description: 'Not modified.' },
+          ...errorResponses(),
+        },
+      },
+    },
+    '/api/v1/auth/login': {
+      post: {
+        operationId: 'login', tags: ['Auth'], summary: 'Sign in with email and password', security: [{}],
+        description: 'Answers the same `401 invalid_credentials` whether or not the account exists.',
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'Credentials')) },
+        responses: {
+          200: {
+            description: 'Signed in: the token, and the same token in the `galley_session` cookie.',
+            headers: { 'Set-Cookie': ref('headers', 'SetCookie') },
+            content: jsonContent(ref('schemas', 'Session')),
+          },
+          ...errorResponses(400, 401, 413, 415, 429),
+        },
+      },
+    },
+    '/api/v1/auth/logout': {
+      post: {
+        operationId: 'logout', tags: ['Auth'], summary: 'End the current session', security: REQUIRED_AUTH,
+        description: 'The session is revoked server-side at once and the cookie is cleared.',
+        responses: { 204: { description: 'Signed out.' }, ...errorResponses(401, 403) },
+      },
+    },
+    '/api/v1/auth/me': {
+      get: {
+        operationId: 'getCurrentUser', tags: ['Auth'], summary: 'The signed-in user', security: REQUIRED_AUTH,
+        responses: { 200: { description: 'The user.', content: jsonContent(ref('schemas', 'CurrentUser')) }, ...errorResponses(401) },
+      },
+    },
+    '/api/v1/collections': {
+      get: {
+        operationId: 'listCollections', tags: ['Collections'], summary: 'List collection definitions', description: SUPERUSER_NOTE, security: REQUIRED_AUTH,
+        responses: { 200: { description: 'Every collection.', content: jsonContent(ref('schemas', 'CollectionDefinitions')) }, ...errorResponses(401, 403) },
+      },
+      post: {
+        operationId: 'createCollection', tags: ['Collections'], summary: 'Create a collection and its table', description: SUPERUSER_NOTE, security: REQUIRED_AUTH,
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'NewCollectionDefinition')) },
+        responses: {
+          201: { description: 'Created.', headers: { Location: ref('headers', 'Location') }, content: jsonContent(ref('schemas', 'CollectionDefinition')) },
+          ...errorResponses(400, 401, 403, 413, 415),
+        },
+      },
+    },
+    '/api/v1/collections/{name}': {
+      parameters: byName,
+      get: {
+        operationId: 'getCollection', tags: ['Collections'], summary: 'Get a collection definition', description: SUPERUSER_NOTE, security: REQUIRED_AUTH,
+        responses: { 200: { description: 'The definition.', content: jsonContent(ref('schemas', 'CollectionDefinition')) }, ...errorResponses(401, 403, 404) },
+      },
+      patch: {
+        operationId: 'updateCollection', tags: ['Collections'], summary: 'Change a collection, migrating its table in place', security: REQUIRED_AUTH,
+        description: `${SUPERUSER_NOTE} A new unique index over duplicate values is \`409 conflict\`.`,
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'CollectionDefinitionChanges')) },
+        responses: {
+          200: { description: 'The new definition.', content: jsonContent(ref('schemas', 'CollectionDefinition')) },
+          ...errorResponses(400, 401, 403, 404, 409, 413, 415),
+        },
+      },
+      delete: {
+        operationId: 'deleteCollection', tags: ['Collections'], summary: 'Delete a collection and its records', security: REQUIRED_AUTH,
+        description: `${SUPERUSER_NOTE} \`users\` cannot be deleted (403); a collection other collections relate to is \`409 conflict\`.`,
+        responses: { 204: { description: 'Deleted.' }, ...errorResponses(401, 403, 404, 409) },
+      },
+    },
+    '/api/v1/batch': {
+      post: {
+        operationId: 'runBatch', tags: ['Batch'], summary: `Up to ${MAX_BATCH_OPERATIONS} writes in one transaction`, security: OPTIONAL_AUTH,
+        description:
+          'All operations succeed or none does. Each is checked against its collection\'s rules and schema; ' +
+          'the problem of a failed batch names the operation in `operation`.',
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'BatchRequest')) },
+        responses: {
+          200: { description: 'Every operation succeeded.', content: jsonContent(ref('schemas', 'BatchResponse')) },
+          ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415),
+        },
+      },
+    },
+  };
+}
