@@ -13,6 +13,7 @@ import { registerSession } from './session.ts';
 import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { collectionRoutes } from './routes/collections.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { recordRoutes } from './routes/records.ts';
 
@@ -65,6 +66,11 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(collectionRoutes, { collections: services.collections });
   await app.register(recordRoutes, { records: services.records });
   await app.register(batchRoutes, { db: services.db, records: services.records });
+  await app.register(docsRoutes, {
+    listCollections: async () => services.collections.list(),
+    collectionsVersion: () => services.collections.version,
+    version: options.version,
+  });
   return app;
 }
 

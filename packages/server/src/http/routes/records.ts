@@ -7,6 +7,7 @@ import { ApiError } from '../../core/api-error.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../core/idempotency.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT, type ListOptions, type RecordService } from '../../core/records.ts';
 import { RECORD_ID_PATTERN } from '../../core/record-validation.ts';
+import { recordEtag } from '../../core/record-rows.ts';
 
 type Params = { name: string; id: string };
 const LIST_PARAMS = new Set(['filter', 'sort', 'limit', 'cursor', 'fields', 'expand', 'count', 'search', 'facets']);
@@ -101,6 +102,8 @@ export async function recordRoutes(app: FastifyInstance, deps: { records: Record
       status: 201, body: JSON.stringify(record), location: location(record.id),
     }));
     if (replayed) reply.header('idempotent-replayed', 'true');
+    // The stored body is the record as created, so its validator is the record's own.
+    reply.header('etag', recordEtag(JSON.parse(response.body)));
     if (response.location) reply.header('location', response.location);
     return reply.code(response.status).type('application/json; charset=utf-8').send(response.body);
   });
