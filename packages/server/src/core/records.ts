@@ -109,7 +109,7 @@ export class RecordService {
     const sql =
       `SELECT ${selectColumns(collection, ALIAS)} FROM ${q(collection.name)} ${ALIAS}` +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-      ` ORDER BY ${orderBySql(keys, ALIAS)} LIMIT ${limit + 1}`;
+      ` ORDER BY ${orderBySql(keys, ALIAS)} LIMIT ${params.add(limit + 1)}`;
     const rows = await this.db.all(sql, params.values);
     const more = rows.length > limit;
     const records = (more ? rows.slice(0, limit) : rows).map((row) => rowToRecord(collection, row, this.db.dialect));
