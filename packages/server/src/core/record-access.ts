@@ -8,16 +8,19 @@ import { compileFilter } from '../rules/filter-compiler.ts';
 import type { RequestContext } from '../rules/request-context.ts';
 import type { SqlParams } from '../db/database.ts';
 
-const parsedRules = new Map<string, Expr>();
-const MAX_CACHED_RULES = 1000;
+const parsed = new Map<string, Expr>();
+const MAX_CACHED_EXPRESSIONS = 1000;
 
-/** Rules are parsed once; they were validated when the collection was saved. */
-function parseRule(text: string): Expr {
-  let expr = parsedRules.get(text);
+/**
+ * Parses an expression once: rules and the filters clients repeat (a list page's filter) are hot.
+ * Parse errors are not cached; they throw ExprError every time.
+ */
+export function parseCached(text: string): Expr {
+  let expr = parsed.get(text);
   if (!expr) {
     expr = parseExpression(text);
-    if (parsedRules.size >= MAX_CACHED_RULES) parsedRules.clear();
-    parsedRules.set(text, expr);
+    if (parsed.size >= MAX_CACHED_EXPRESSIONS) parsed.clear();
+    parsed.set(text, expr);
   }
   return expr;
 }
@@ -29,7 +32,7 @@ export function ruleAccess(collection: CollectionDef, rule: RuleName, caller: Ca
   const text = collection.rules[rule];
   if (text === null || text === undefined) return 'none';
   if (text.trim() === '') return 'all';
-  return parseRule(text);
+  return parseCached(text);
 }
 
 export function requestContext(caller: Caller, body?: Record<string, unknown>): RequestContext {

@@ -35,7 +35,7 @@ export function visibleRecord(collection: CollectionDef, record: ApiRecord, call
 
 /** A validator that changes whenever any stored value changes, whatever representation was asked for. */
 export function recordEtag(record: ApiRecord): string {
-  return `"${crypto.createHash('sha1').update(JSON.stringify(record)).digest('base64url').slice(0, 22)}"`;
+  return `"${crypto.hash('sha1', JSON.stringify(record), 'base64url').slice(0, 22)}"`;
 }
 
 /** Random record ids: 15 characters of [a-z0-9], ~77 bits. */

@@ -1,13 +1,13 @@
 // The record service: get, list, create, update and delete records of any collection, with
 // validation, rules, relations, expansion, optimistic concurrency and idempotent creates.
 
-import { ExprError, parseExpression } from '@galley/expr';
+import { ExprError } from '@galley/expr';
 import type { FieldError } from '@galley/protocol';
 import { ApiError } from './api-error.ts';
 import { isMultiValue, type CollectionDef, type RuleName } from './collection-model.ts';
 import type { Caller } from './caller.ts';
 import type { CollectionService } from './collections.ts';
-import { accessSql, requestContext, ruleAccess } from './record-access.ts';
+import { accessSql, parseCached, requestContext, ruleAccess } from './record-access.ts';
 import { expandRecords, parseExpand } from './record-expand.ts';
 import { decodeCursor, encodeCursor, keysetSql, orderBySql, parseSort } from './record-query.ts';
 import { newRecordId, recordEtag, rowToRecord, selectColumns, visibleRecord, type ApiRecord } from './record-rows.ts';
@@ -57,7 +57,7 @@ export class RecordService {
   /** A user-supplied filter as SQL; parse and type errors become 400 invalid_filter with the position. */
   private filterSql(collection: CollectionDef, filter: string, caller: Caller, params: SqlParams): string {
     try {
-      return compileFilter(parseExpression(filter), {
+      return compileFilter(parseCached(filter), {
         collection, resolveCollection: this.resolve, dialect: params.dialect, params, alias: ALIAS, request: requestContext(caller),
       });
     } catch (err) {

@@ -54,7 +54,7 @@ function checkId(id: string): void {
   if (!RECORD_ID_PATTERN.test(id)) throw ApiError.notFound('The record');
 }
 
-const weakEtag = (body: string) => `W/"${crypto.createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
+const weakEtag = (body: string) => `W/"${crypto.hash('sha1', body, 'base64url').slice(0, 22)}"`;
 
 function sendJson(request: FastifyRequest, reply: FastifyReply, body: string, etag: string): FastifyReply {
   reply.header('etag', etag);
