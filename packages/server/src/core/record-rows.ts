@@ -35,7 +35,12 @@ export function visibleRecord(collection: CollectionDef, record: ApiRecord, call
 
 /** A validator that changes whenever any stored value changes, whatever representation was asked for. */
 export function recordEtag(record: ApiRecord): string {
-  return `"${crypto.hash('sha1', JSON.stringify(record), 'base64url').slice(0, 22)}"`;
+  return etagOfJson(JSON.stringify(record));
+}
+
+/** The record ETag from the record's JSON, when the caller has serialised it already. */
+export function etagOfJson(json: string): string {
+  return `"${crypto.hash('sha1', json, 'base64url').slice(0, 22)}"`;
 }
 
 /** Random record ids: 15 characters of [a-z0-9], ~77 bits. */

@@ -10,7 +10,7 @@ import type { CollectionService } from './collections.ts';
 import { accessSql, parseCached, requestContext, ruleAccess } from './record-access.ts';
 import { expandRecords, parseExpand } from './record-expand.ts';
 import { decodeCursor, encodeCursor, keysetSql, orderBySql, parseSort } from './record-query.ts';
-import { newRecordId, recordEtag, rowToRecord, selectColumns, visibleRecord, type ApiRecord } from './record-rows.ts';
+import { etagOfJson, newRecordId, recordEtag, rowToRecord, selectColumns, visibleRecord, type ApiRecord } from './record-rows.ts';
 import { validateRecordBody } from './record-validation.ts';
 import { IdempotencyStore, requestHash, type StoredResponse } from './idempotency.ts';
 import { compileFilter } from '../rules/filter-compiler.ts';
@@ -36,6 +36,8 @@ export interface ListResult {
 export interface WriteResult {
   record: ApiRecord;
   etag: string;
+  /** `record` already serialised, when it was on the way. */
+  json?: string;
 }
 
 const ALIAS = 'r';
@@ -87,10 +89,13 @@ export class RecordService {
     const tree = options.expand ? parseExpand(collection, options.expand, this.resolve) : undefined;
     const record = await this.fetchOne(this.db, collection, id, (p) => this.ruleSql(collection, 'view', caller, p));
     if (!record) throw ApiError.notFound('The record');
-    const etag = recordEtag(record);
+    const json = JSON.stringify(record);
+    const etag = etagOfJson(json);
     const visible = visibleRecord(collection, record, caller);
     if (tree) await expandRecords(this.db, caller, collection, [visible], tree, this.resolve);
-    return { record: options.fields ? pickFields(visible, options.fields) : visible, etag };
+    if (options.fields) return { record: pickFields(visible, options.fields), etag };
+    // The common case answers with the very JSON the ETag was computed from: serialised once.
+    return { record: visible, etag, json: visible === record && !tree ? json : undefined };
   }
 
   async list(caller: Caller, name: string, options: ListOptions = {}): Promise<ListResult> {

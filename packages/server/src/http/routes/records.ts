@@ -80,8 +80,8 @@ export async function recordRoutes(app: FastifyInstance, deps: { records: Record
   app.get<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
     checkId(request.params.id);
     const q = singleValues(request.query, GET_PARAMS);
-    const { record, etag } = await records.get(request.caller, request.params.name, request.params.id, { expand: q.expand, fields: parseFields(q.fields) });
-    const body = JSON.stringify(record);
+    const { record, etag, json } = await records.get(request.caller, request.params.name, request.params.id, { expand: q.expand, fields: parseFields(q.fields) });
+    const body = json ?? JSON.stringify(record);
     // An expanded body also depends on the related records: its validator is the body's own.
     return sendJson(request, reply, body, q.expand ? weakEtag(body) : etag);
   });
