@@ -38,6 +38,8 @@ export interface Comparison extends Span {
   op: CompareOp;
   /** `?=`, `?~` …: true when any element of a multi-value operand satisfies `op`. */
   any: boolean;
+  /** Offset of the operator, where operator type errors point. */
+  opStart: number;
   left: Operand;
   right: Operand;
 }

@@ -3,4 +3,4 @@
 export type * from './ast.ts';
 export { ExprError } from './errors.ts';
 export { MAX_LENGTH, tokenize, type Token, type TokenKind } from './lexer.ts';
-export { MAX_DEPTH, MAX_NODES, parseExpression } from './parser.ts';
+export { MAX_DEPTH, MAX_NODES, MAX_PATH, parseExpression } from './parser.ts';

@@ -1,4 +1,5 @@
-// The scanner: turns expression text into tokens in one linear pass. It knows no grammar and no SQL.
+// The scanner: turns expression text into tokens in one linear pass. It knows no grammar and no SQL;
+// every error it raises is an ExprError pointing at the offending character.
 
 import { ExprError } from './errors.ts';
 
@@ -13,11 +14,14 @@ export interface Token {
 }
 
 export const MAX_LENGTH = 4096;
+
+/** Longest first, so `?!=` is never read as `?` + `!=`. */
 const OPERATORS = ['?!~', '?!=', '?>=', '?<=', '?=', '?~', '?>', '?<', '!=', '!~', '>=', '<=', '=', '~', '>', '<'];
 const ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', n: '\n', t: '\t', r: '\r' };
 
-const isIdentStart = (c: string) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_';
-const isDigit = (c: string) => c >= '0' && c <= '9';
+const isIdentStart = (c: string | undefined) => c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_');
+const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
+const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
 
 export function tokenize(text: string): Token[] {
   if (text.length > MAX_LENGTH) throw new ExprError(`the expression is longer than ${MAX_LENGTH} characters`, MAX_LENGTH);
@@ -27,29 +31,25 @@ export function tokenize(text: string): Token[] {
   while (i < text.length) {
     const c = text[i]!;
     const start = i;
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+    if (isSpace(c)) {
       i++;
     } else if (isIdentStart(c)) {
-      while (i < text.length && (isIdentStart(text[i]!) || isDigit(text[i]!))) i++;
+      while (isIdentStart(text[i]) || isDigit(text[i])) i++;
       push('ident', text.slice(start, i), start);
-    } else if (isDigit(c) || (c === '-' && isDigit(text[i + 1] ?? '')) || (c === '.' && isDigit(text[i + 1] ?? ''))) {
+    } else if (isDigit(c) || ((c === '-' || c === '.') && isDigit(text[i + 1]))) {
       i = scanNumber(text, i);
       push('number', text.slice(start, i), start);
     } else if (c === "'" || c === '"') {
-      push('string', scanString(text, start, (end) => (i = end)), start);
+      const { value, end } = scanString(text, start);
+      i = end;
+      push('string', value, start);
     } else if (c === '&' || c === '|') {
       if (text[i + 1] !== c) throw new ExprError(`expected "${c}${c}" at ${i}`, i);
       i += 2;
       push(c === '&' ? 'and' : 'or', c + c, start);
-    } else if (c === '(' || c === ')') {
+    } else if (c === '(' || c === ')' || c === '@' || c === '.') {
       i++;
-      push(c === '(' ? 'lparen' : 'rparen', c, start);
-    } else if (c === '@') {
-      i++;
-      push('at', c, start);
-    } else if (c === '.') {
-      i++;
-      push('dot', c, start);
+      push(c === '(' ? 'lparen' : c === ')' ? 'rparen' : c === '@' ? 'at' : 'dot', c, start);
     } else {
       const op = OPERATORS.find((o) => text.startsWith(o, i));
       if (op) {
@@ -67,49 +67,53 @@ export function tokenize(text: string): Token[] {
   return tokens;
 }
 
+/** `-12`, `3.25`, `.5`, `1e-9`: the caller has checked that a digit comes first (after `-` or `.`). */
 function scanNumber(text: string, i: number): number {
   const start = i;
   if (text[i] === '-') i++;
-  while (isDigit(text[i] ?? '')) i++;
-  if (text[i] === '.' && isDigit(text[i + 1] ?? '')) {
+  while (isDigit(text[i])) i++;
+  if (text[i] === '.' && isDigit(text[i + 1])) {
     i++;
-    while (isDigit(text[i] ?? '')) i++;
+    while (isDigit(text[i])) i++;
   }
-  if ((text[i] === 'e' || text[i] === 'E') && (isDigit(text[i + 1] ?? '') || ((text[i + 1] === '+' || text[i + 1] === '-') && isDigit(text[i + 2] ?? '')))) {
+  if ((text[i] === 'e' || text[i] === 'E') && (isDigit(text[i + 1]) || ((text[i + 1] === '+' || text[i + 1] === '-') && isDigit(text[i + 2])))) {
     i += 2;
-    while (isDigit(text[i] ?? '')) i++;
+    while (isDigit(text[i])) i++;
   }
-  if (isIdentStart(text[i] ?? '')) throw new ExprError(`malformed number at ${start}`, start);
+  // `12abc` or `1e` is a typo, not a number followed by a field name.
+  if (isIdentStart(text[i])) throw new ExprError(`malformed number at ${start}`, start);
   return i;
 }
 
-function scanString(text: string, start: number, setEnd: (end: number) => void): string {
+function scanString(text: string, start: number): { value: string; end: number } {
   const quote = text[start]!;
-  let out = '';
+  let value = '';
   let i = start + 1;
   while (i < text.length) {
     const c = text[i]!;
     if (c === quote) {
-      // Half a surrogate pair or a NUL cannot be stored or compared by every database: refuse both.
-      if (!out.isWellFormed() || out.includes('\u0000')) throw new ExprError(`the string starting at ${start} holds an unpaired surrogate or a NUL character`, start);
-      setEnd(i + 1);
-      return out;
+      // Raw or escaped (\uD800) halves of a surrogate pair cannot be stored or sent to a database.
+      if (!value.isWellFormed()) throw new ExprError(`the string starting at ${start} holds an unpaired surrogate`, start);
+      // PostgreSQL text cannot hold NUL, so no stored value has one: refuse it where it is written.
+      if (value.includes('\u0000')) throw new ExprError(`the string starting at ${start} holds a NUL character`, start);
+      return { value, end: i + 1 };
     }
     if (c === '\\') {
       const next = text[i + 1];
       if (next === 'u') {
         const hex = text.slice(i + 2, i + 6);
         if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new ExprError(`malformed \\u escape at ${i}`, i);
-        out += String.fromCharCode(parseInt(hex, 16));
+        value += String.fromCharCode(parseInt(hex, 16));
         i += 6;
-        continue;
+      } else if (next !== undefined && Object.hasOwn(ESCAPES, next)) {
+        value += ESCAPES[next];
+        i += 2;
+      } else {
+        throw new ExprError(`unknown escape at ${i}`, i);
       }
-      if (next === undefined || !(next in ESCAPES)) throw new ExprError(`unknown escape at ${i}`, i);
-      out += ESCAPES[next];
-      i += 2;
       continue;
     }
-    out += c;
+    value += c;
     i++;
   }
   throw new ExprError(`unterminated string starting at ${start}`, start);

@@ -7,9 +7,10 @@ import { tokenize, type Token } from './lexer.ts';
 
 export const MAX_DEPTH = 32;
 export const MAX_NODES = 200;
-const MAX_PATH = 8;
+/** Parts of one path (`a.b.c` has 3); relation hops are limited further by the server. */
+export const MAX_PATH = 8;
 
-const describe = (t: Token) => (t.kind === 'eof' ? 'the end' : JSON.stringify(t.text));
+const describe = (t: Token) => (t.kind === 'eof' ? 'the end' : t.kind === 'string' ? 'a string' : `"${t.text}"`);
 
 class Parser {
   private pos = 0;
@@ -22,18 +23,22 @@ class Parser {
     return this.tokens[this.pos]!;
   }
 
+  /** Never moves past the final `eof` token, so callers may always look at what they got. */
   private next(): Token {
-    return this.tokens[this.pos++]!;
+    const t = this.tokens[this.pos]!;
+    if (t.kind !== 'eof') this.pos++;
+    return t;
   }
 
   private count(at: number): void {
-    if (++this.nodes > MAX_NODES) throw new ExprError(`the expression has more than ${MAX_NODES} parts`, at);
+    if (++this.nodes > MAX_NODES) throw new ExprError(`the expression has more than ${MAX_NODES} parts (at ${at})`, at);
   }
 
   parse(): Expr {
     const expr = this.or();
     const t = this.peek();
-    if (t.kind !== 'eof') throw new ExprError(`unexpected ${describe(t)} at ${t.start}`, t.start);
+    if (t.kind === 'rparen') throw new ExprError(`unexpected ")" at ${t.start}: no "(" is open`, t.start);
+    if (t.kind !== 'eof') throw new ExprError(`expected "&&", "||" or the end at ${t.start}, found ${describe(t)}`, t.start);
     return expr;
   }
 
@@ -60,7 +65,7 @@ class Parser {
   }
 
   private nested<T>(at: number, fn: () => T): T {
-    if (++this.depth > MAX_DEPTH) throw new ExprError(`the expression nests deeper than ${MAX_DEPTH} levels`, at);
+    if (++this.depth > MAX_DEPTH) throw new ExprError(`the expression nests deeper than ${MAX_DEPTH} levels (at ${at})`, at);
     try {
       return fn();
     } finally {
@@ -80,7 +85,7 @@ class Parser {
       this.next();
       const expr = this.nested(t.start, () => this.or());
       const close = this.next();
-      if (close.kind !== 'rparen') throw new ExprError(`expected ")" at ${close.start} to close "(" at ${t.start}`, close.start);
+      if (close.kind !== 'rparen') throw new ExprError(`expected ")" at ${close.start} to close "(" at ${t.start}, found ${describe(close)}`, close.start);
       return { ...expr, start: t.start, end: close.end };
     }
     return this.comparison();
@@ -90,17 +95,19 @@ class Parser {
     const left = this.operand();
     const opToken = this.peek();
     if (opToken.kind !== 'op') {
+      // `true` and `false` stand alone (a rule of `true` lets everyone in); other values need an operator.
       if (left.kind === 'literal' && typeof left.value === 'boolean') return { kind: 'constant', value: left.value, start: left.start, end: left.end };
-      throw new ExprError(`expected an operator (=, !=, >, ~ …) at ${opToken.start}, found ${describe(opToken)}`, opToken.start);
+      throw new ExprError(`expected a comparison operator (=, !=, >, ~ …) at ${opToken.start}, found ${describe(opToken)}`, opToken.start);
     }
     this.next();
     const right = this.operand();
     this.count(left.start);
     const any = opToken.text.startsWith('?');
     const op = (any ? opToken.text.slice(1) : opToken.text) as CompareOp;
-    return { kind: 'compare', op, any, left, right, start: left.start, end: right.end };
+    return { kind: 'compare', op, any, opStart: opToken.start, left, right, start: left.start, end: right.end };
   }
 
+  /** The dotted names after `first`: `author.name` → ["author", "name"]. */
   private path(first: Token): string[] {
     const path = [first.text];
     while (this.peek().kind === 'dot') {
@@ -108,7 +115,7 @@ class Parser {
       const t = this.next();
       if (t.kind !== 'ident') throw new ExprError(`expected a field name at ${t.start}, found ${describe(t)}`, t.start);
       path.push(t.text);
-      if (path.length > MAX_PATH) throw new ExprError(`a path may have at most ${MAX_PATH} parts`, first.start);
+      if (path.length > MAX_PATH) throw new ExprError(`a path may have at most ${MAX_PATH} parts (at ${first.start})`, first.start);
     }
     return path;
   }
@@ -116,6 +123,7 @@ class Parser {
   private operand(): Operand {
     const t = this.next();
     this.count(t.start);
+    const end = () => this.tokens[this.pos - 1]!.end;
     switch (t.kind) {
       case 'string':
         return { kind: 'literal', value: t.text, start: t.start, end: t.end };
@@ -128,22 +136,25 @@ class Parser {
         if (t.text === 'true' || t.text === 'false') return { kind: 'literal', value: t.text === 'true', start: t.start, end: t.end };
         if (t.text === 'null') return { kind: 'literal', value: null, start: t.start, end: t.end };
         const path = this.path(t);
-        return { kind: 'field', path, start: t.start, end: this.tokens[this.pos - 1]!.end };
+        return { kind: 'field', path, start: t.start, end: end() };
       }
-      case 'at': {
-        const name = this.next();
-        if (name.kind === 'ident' && name.text === 'now') return { kind: 'now', start: t.start, end: name.end };
-        if (name.kind !== 'ident' || name.text !== 'request') throw new ExprError(`expected @now or @request at ${t.start}`, t.start);
-        const path = this.path(name).slice(1);
-        const source = path.shift();
-        if ((source !== 'auth' && source !== 'body') || path.length === 0) {
-          throw new ExprError(`expected @request.auth.<field> or @request.body.<field> at ${t.start}`, t.start);
-        }
-        return { kind: 'request', source, path, start: t.start, end: this.tokens[this.pos - 1]!.end };
-      }
+      case 'at':
+        return this.requestOperand(t);
       default:
         throw new ExprError(`expected a value at ${t.start}, found ${describe(t)}`, t.start);
     }
+  }
+
+  /** `@now`, `@request.auth.<path>`, `@request.body.<path>`. */
+  private requestOperand(at: Token): Operand {
+    const name = this.next();
+    const expected = `expected @now, @request.auth.<field> or @request.body.<field> at ${at.start}`;
+    if (name.kind !== 'ident' || name.start !== at.end) throw new ExprError(expected, at.start);
+    if (name.text === 'now') return { kind: 'now', start: at.start, end: name.end };
+    if (name.text !== 'request') throw new ExprError(expected, at.start);
+    const [source, ...path] = this.path(name).slice(1);
+    if ((source !== 'auth' && source !== 'body') || path.length === 0) throw new ExprError(expected, at.start);
+    return { kind: 'request', source, path, start: at.start, end: this.tokens[this.pos - 1]!.end };
   }
 }
 

@@ -1,13 +1,52 @@
 // Compiles an expression AST to a parameterised SQL condition for SQLite or PostgreSQL. Values only
-// ever travel as parameters; SQL text holds identifiers, operators and placeholders. The meaning of
-// every operator is documented in compare.ts, which the in-memory evaluator shares.
+// ever travel as parameters: the SQL text holds identifiers, keywords, operators and placeholders.
+//
+// The semantics — identical in SQLite, PostgreSQL and memory (evaluator.ts); the differential tests
+// run random filters three ways over the same records to hold them to it:
+//
+// - Logic is two-valued. Every comparison yields TRUE or FALSE, never NULL, so `!`, `&&` and `||`
+//   mean what they say, and the fragment may itself be negated or combined by callers.
+// - Types. A comparison takes its kind from its field(s): text (also select, relation, file, email,
+//   url), number, boolean, date or json; two fields must have the same kind, and `@now` is a date.
+//   A literal of another kind is a type error (ExprError at the literal): `price = 'abc'`,
+//   `published_at > 'soon'`, `title = 5`. Ordering (`<` …) booleans or json, and `~` on numbers,
+//   booleans or dates, are type errors at the operator. A select value outside `values` is not an
+//   error, it just matches nothing.
+// - Request values (`@request.auth.*`: '' when anonymous, or when the field is missing or null;
+//   `@request.body.*`: null when missing; `@now`) are known when compiling: they are coerced to the
+//   field's kind (number field vs "10" → 10, text field vs 10 → "10", boolean vs "true", date vs any
+//   date text) and bound as parameters. A value that cannot be coerced (e.g. "abc" for a number, an
+//   object, text holding NUL) makes that comparison false, and `!=`/`!~` true.
+// - No field on either side: folded in JavaScript to TRUE or FALSE (values compared as they are,
+//   as dates when one side is @now).
+// - `=`, `!=`: null-safe (`x = null` holds when x is null); text equality is case-sensitive; dates
+//   compare as instants (date literals are normalised to ISO `2024-05-01T10:00:00.000Z`, UTC when no
+//   offset is written).
+// - `<`, `<=`, `>`, `>=`: false when either side is null. Text orders by code point (COLLATE "C" on
+//   PostgreSQL, SQLite's BINARY), dates by time, numbers numerically.
+// - `~`: contains, ignoring case; false when either side is null; `!~` is its exact negation.
+//   `%` and `_` are plain characters. Case folding is JavaScript's toLowerCase (SQLite: the adapter's
+//   galley_casefold), PostgreSQL's lower(): they agree except for a few letters whose lower case
+//   depends on context (final Σ) or locale (İ).
+// - Sets: a multi-value field (multiple select, relation or file), any path through a multiple
+//   relation, and a request value holding a list (compared element by element, at most 100) are sets
+//   of their non-null values. Against a set, plain `!=` and `!~` mean "no element is equal / contains"
+//   (the negation of `=` / `~`); `= null` means "has no values", `!= null` "has some"; every other
+//   operator, and every `?` operator, holds when some pair of elements satisfies it (`tags ?!= 'a'`:
+//   some tag is not 'a'). On single values, `?op` is `op`.
+// - Relation paths (`author.name`, at most 3 hops) read the target record by id; a null relation or
+//   a missing target reads as null (single relations) or contributes nothing (sets).
+// - json fields: `meta` and `meta.key.sub` (own object keys; arrays are not indexed) compare with
+//   strings, numbers, booleans and null by JSON type and value: `meta.n = 5` holds for the number 5,
+//   not for "5"; a missing key or JSON null is null; `~` matches string values only.
 
-import { ExprError, type CompareOp, type Comparison, type Expr, type Operand } from '@galley/expr';
+import type { CompareOp, Comparison, Expr } from '@galley/expr';
 import type { CollectionDef } from '../core/collection-model.ts';
-import { encodeValue } from '../db/column-types.ts';
-import { quoteIdent as q, type Dialect, type SqlParams } from '../db/database.ts';
-import { compareScalar, NEGATIVE_OPS, positiveOf } from './compare.ts';
-import { coerce, requestValue, resolveFieldPath, UNCOERCIBLE, type FieldPath, type ValueKind } from './operands.ts';
+import type { Dialect, SqlParams } from '../db/database.ts';
+import { evaluatePlan, type Resolved } from './compare.ts';
+import { isNullValue, isOrdering, isSet, NEGATIVE_OPS, planComparison, positiveOf, type ComparisonPlan, type PlanSide } from './comparison-plan.ts';
+import { FieldSql, type SqlSet, type SqlTerm } from './field-sql.ts';
+import { UNCOERCIBLE, type Coerced, type ValueKind } from './operands.ts';
 import type { RequestContext } from './request-context.ts';
 
 export interface CompileContext {
@@ -15,31 +54,25 @@ export interface CompileContext {
   resolveCollection(name: string): CollectionDef | undefined;
   dialect: Dialect;
   params: SqlParams;
-  /** SQL alias of the root table. */
+  /** SQL alias of the root table, e.g. "r". */
   alias: string;
   request: RequestContext;
 }
 
-const MAX_REQUEST_ARRAY = 100;
+const TRUE = 'TRUE';
+const FALSE = 'FALSE';
 
-/** One side of a comparison, once resolved. */
-type Side =
-  | { t: 'value'; value: unknown; literal: boolean; at: number }
-  | { t: 'scalar'; sql: string; kind: ValueKind; nullable: boolean; at: number }
-  | { t: 'set'; from: string; where: string[]; element: string; kind: ValueKind; at: number };
+type SqlSide = { t: 'scalar'; term: SqlTerm } | { t: 'set'; set: SqlSet } | { t: 'list'; terms: SqlTerm[] };
 
-/** A scalar SQL term for one side of a scalar comparison; `null` is represented by isNull. */
-interface Term {
-  sql: string;
-  nullable: boolean;
-  isNull: boolean;
-  /** A parameter already lower-cased in JS (for `~`). */
-  folded?: boolean;
-}
+const valueTerm = (value: Coerced): SqlTerm => (value === null ? { t: 'null' } : value === UNCOERCIBLE ? { t: 'never' } : { t: 'param', value });
+const isField = (term: SqlTerm) => term.t === 'column' || term.t === 'subquery' || term.t === 'json';
 
-class Compiler {
-  private joins = 0;
-  constructor(private readonly ctx: CompileContext) {}
+class FilterCompiler {
+  private readonly sql: FieldSql;
+
+  constructor(private readonly ctx: CompileContext) {
+    this.sql = new FieldSql(ctx.dialect, ctx.params, ctx.alias);
+  }
 
   private get pg(): boolean {
     return this.ctx.dialect === 'postgres';
@@ -48,7 +81,7 @@ class Compiler {
   compile(expr: Expr): string {
     switch (expr.kind) {
       case 'constant':
-        return expr.value ? 'TRUE' : 'FALSE';
+        return expr.value ? TRUE : FALSE;
       case 'not':
         return `NOT (${this.compile(expr.expr)})`;
       case 'and':
@@ -60,156 +93,111 @@ class Compiler {
     }
   }
 
-  private jsonElements(column: string, alias: string): string {
-    return this.pg ? `jsonb_array_elements_text(${column}) AS ${alias}(value)` : `json_each(${column}) AS ${alias}`;
-  }
-
-  private side(operand: Operand): Side {
-    if (operand.kind === 'literal') return { t: 'value', value: operand.value, literal: true, at: operand.start };
-    if (operand.kind === 'request' || operand.kind === 'now') return { t: 'value', value: requestValue(operand, this.ctx.request), literal: false, at: operand.start };
-    const path = resolveFieldPath(operand, this.ctx.collection, this.ctx.resolveCollection);
-    return this.fieldSide(path, operand.start);
-  }
-
-  private fieldSide(path: FieldPath, at: number): Side {
-    const { alias } = this.ctx;
-    if (path.hops.length === 0 && !path.multi) return { t: 'scalar', sql: `${alias}.${q(path.field.name)}`, kind: path.kind, nullable: path.field.name !== 'id' && path.field.name !== 'created' && path.field.name !== 'updated', at };
-    const from: string[] = [];
-    const where: string[] = [];
-    let current = alias;
-    path.hops.forEach((hop, i) => {
-      const n = ++this.joins;
-      const table = `j${n}`;
-      if (hop.multiple) {
-        from.push(this.jsonElements(`${current}.${q(hop.name)}`, `e${n}`));
-        from.push(`${q(path.targets[i]!.name)} ${table}`);
-        where.push(`${table}."id" = e${n}.value`);
-      } else {
-        from.push(`${q(path.targets[i]!.name)} ${table}`);
-        where.push(`${table}."id" = ${current}.${q(hop.name)}`);
-      }
-      current = table;
-    });
-    let element = `${current}.${q(path.field.name)}`;
-    if (path.field.multiple && (path.field.type === 'select' || path.field.type === 'relation' || path.field.type === 'file')) {
-      const n = ++this.joins;
-      from.push(this.jsonElements(element, `e${n}`));
-      element = `e${n}.value`;
-    }
-    if (path.multi) return { t: 'set', from: from.join(', '), where, element, kind: path.kind, at };
-    // Single relations only: the subquery yields at most one row (ids are primary keys).
-    return { t: 'scalar', sql: `(SELECT ${element} FROM ${from.join(', ')} WHERE ${where.join(' AND ')})`, kind: path.kind, nullable: true, at };
-  }
-
   private comparison(cmp: Comparison): string {
-    const left = this.side(cmp.left);
-    const right = this.side(cmp.right);
-    if (left.t === 'value' && right.t === 'value') return this.fold(cmp.op, left.value, right.value) ? 'TRUE' : 'FALSE';
-    if (left.t === 'set' && right.t === 'set') throw new ExprError(`cannot compare two multi-value operands (at ${cmp.start})`, cmp.start);
-    if (left.t !== 'value' && right.t !== 'value' && left.kind !== right.kind) {
-      throw new ExprError(`cannot compare ${left.kind} with ${right.kind} (at ${cmp.start})`, cmp.start);
+    const plan = planComparison(cmp, this.ctx, this.ctx.request);
+    if (plan.left.t !== 'field' && plan.right.t !== 'field') {
+      const known = (side: PlanSide): Resolved => (side.t === 'list' ? { set: true, values: side.values } : { set: false, value: side.t === 'value' ? side.value : null });
+      return evaluatePlan(plan, known(plan.left), known(plan.right)) ? TRUE : FALSE;
     }
-    const kind = left.t !== 'value' ? left.kind : (right as Exclude<Side, { t: 'value' }>).kind;
-    this.checkOperator(cmp.op, kind, cmp.start);
-    const set = left.t === 'set' ? left : right.t === 'set' ? right : undefined;
-    if (set) {
-      const other = set === left ? right : left;
-      const setOnLeft = set === left;
-      const negate = NEGATIVE_OPS.has(cmp.op) && !cmp.any;
-      const op = negate ? positiveOf(cmp.op) : cmp.op;
-      if (other.t === 'value' && other.value === null && (op === '=' || op === '!=')) {
-        const exists = `EXISTS (SELECT 1 FROM ${set.from}${set.where.length ? ` WHERE ${set.where.join(' AND ')}` : ''})`;
-        return op === '=' ? `NOT ${exists}` : exists;
-      }
-      const element: Side = { t: 'scalar', sql: set.element, kind: set.kind, nullable: true, at: set.at };
-      const inner = this.scalarComparison(op, setOnLeft ? element : other, setOnLeft ? other : element, kind);
-      const exists = `EXISTS (SELECT 1 FROM ${set.from} WHERE ${[...set.where, inner].join(' AND ')})`;
-      return negate ? `NOT ${exists}` : exists;
+    if (!isSet(plan.left) && !isSet(plan.right)) return this.pair(plan.op, this.scalar(plan.left), this.scalar(plan.right), plan.kind);
+    // Against a set, plain `!=` / `!~` deny that any element is equal / contains.
+    if (!plan.any && NEGATIVE_OPS.has(plan.op)) return `NOT (${this.anyPair(plan, positiveOf(plan.op))})`;
+    return this.anyPair(plan, plan.op);
+  }
+
+  private side(side: PlanSide): SqlSide {
+    if (side.t === 'value') return { t: 'scalar', term: valueTerm(side.value) };
+    if (side.t === 'list') return { t: 'list', terms: side.values.map(valueTerm) };
+    return this.sql.path(side.path);
+  }
+
+  private scalar(side: PlanSide): SqlTerm {
+    const sql = this.side(side);
+    if (sql.t !== 'scalar') throw new Error('expected a single value');
+    return sql.term;
+  }
+
+  /** Some pair of elements satisfies `op` (or, for `= null` / `!= null`, the set is empty / not). */
+  private anyPair(plan: ComparisonPlan, op: CompareOp): string {
+    const left = this.side(plan.left);
+    const right = this.side(plan.right);
+    const sets = [left, right].flatMap((s) => (s.t === 'set' ? [s.set] : []));
+    if ((op === '=' || op === '!=') && (isNullValue(plan.left) || isNullValue(plan.right))) {
+      // The other side is a field set: a list against null has no field and was folded.
+      const exists = this.exists(sets, []);
+      return op === '=' ? `NOT ${exists}` : exists;
     }
-    return this.scalarComparison(cmp.op, left, right, kind);
+    const list = [left, right].find((s) => s.t === 'list');
+    if (list?.t === 'list' && list.terms.length === 0) return FALSE;
+    const termOf = (s: SqlSide, element: SqlTerm | undefined): SqlTerm => (s.t === 'scalar' ? s.term : s.t === 'set' ? s.set.element : element!);
+    const pairs = () => {
+      if (list?.t !== 'list') return this.pair(op, termOf(left, undefined), termOf(right, undefined), plan.kind);
+      return `(${list.terms.map((item) => this.pair(op, termOf(left, item), termOf(right, item), plan.kind)).join(' OR ')})`;
+    };
+    return sets.length ? this.exists(sets, [pairs]) : pairs();
   }
 
-  private checkOperator(op: CompareOp, kind: ValueKind, at: number): void {
-    const ordering = op === '>' || op === '>=' || op === '<' || op === '<=';
-    if (ordering && (kind === 'boolean' || kind === 'json')) throw new ExprError(`${kind} values cannot be ordered with ${op} (at ${at})`, at);
-    if ((op === '~' || op === '!~') && kind !== 'text') throw new ExprError(`${op} works on text only (at ${at})`, at);
+  /** `EXISTS` over the sets' rows with non-null elements; conditions render after the element tests, as they read. */
+  private exists(sets: SqlSet[], conditions: (() => string)[]): string {
+    const from = sets.flatMap((s) => s.from).join(', ');
+    const where = [
+      ...sets.flatMap((s) => s.where),
+      ...sets.map((s) => (s.element.t === 'json' ? `${this.sql.jsonValue(s.element)} IS NOT NULL` : `${s.element.sql} IS NOT NULL`)),
+      ...conditions.map((c) => c()),
+    ];
+    return `EXISTS (SELECT * FROM ${from} WHERE ${where.join(' AND ')})`;
   }
 
-  /** Folds a comparison of two request/literal values in JS; arrays (e.g. roles) match if any element does. */
-  private fold(op: CompareOp, a: unknown, b: unknown): boolean {
-    const negate = NEGATIVE_OPS.has(op) && (Array.isArray(a) || Array.isArray(b));
-    const base = negate ? positiveOf(op) : op;
-    const as = Array.isArray(a) ? a : [a];
-    const bs = Array.isArray(b) ? b : [b];
-    const any = as.some((x) => bs.some((y) => compareScalar(base, x, y)));
-    return negate ? !any : any;
-  }
-
-  private scalarComparison(op: CompareOp, left: Side, right: Side, kind: ValueKind): string {
-    const value = left.t === 'value' ? left : right.t === 'value' ? right : undefined;
-    if (value && Array.isArray(value.value)) {
-      if (value.literal) throw new ExprError(`unexpected list at ${value.at}`, value.at);
-      // A request value holding a list: any element matching counts, as with multi-value fields.
-      const negate = NEGATIVE_OPS.has(op);
-      const base = positiveOf(op);
-      const items = (value.value as unknown[]).slice(0, MAX_REQUEST_ARRAY);
-      const parts = items.map((item) => {
-        const one: Side = { ...value, value: item };
-        return this.scalarComparison(base, left === value ? one : left, right === value ? one : right, kind);
-      });
-      const any = parts.length ? `(${parts.join(' OR ')})` : 'FALSE';
-      return negate ? `NOT ${any}` : any;
+  /** `a op b` for two single terms, at least one of them a field; never NULL. */
+  private pair(op: CompareOp, a: SqlTerm, b: SqlTerm, kind: ValueKind | undefined): string {
+    if (a.t === 'never' || b.t === 'never') return NEGATIVE_OPS.has(op) ? TRUE : FALSE;
+    if (op === '!=' || op === '!~') return `NOT (${this.pair(positiveOf(op), a, b, kind)})`;
+    if (a.t === 'json' || b.t === 'json') return this.jsonPair(op, a, b);
+    if (a.t === 'null' || b.t === 'null') return op === '=' ? `${this.sql.render(a.t === 'null' ? b : a)} IS NULL` : FALSE;
+    if (op === '=') {
+      if (isField(a) && isField(b)) return this.sql.nullSafeEqual(this.sql.render(a), this.sql.render(b));
+      return this.guarded(`${this.sql.render(a)} = ${this.sql.render(b)}`, a, b);
     }
-    const a = this.term(left, kind, op);
-    const b = this.term(right, kind, op);
-    if (a === undefined || b === undefined) return NEGATIVE_OPS.has(op) ? 'TRUE' : 'FALSE';
-    return this.scalarSql(op, a, b, kind);
+    if (op === '~') return this.guarded(this.sql.contains(this.sql.casefold(this.sql.render(a)), this.sql.casefold(this.sql.render(b))), a, b);
+    if (!isOrdering(op)) throw new Error(`unexpected operator ${op}`);
+    // Code point order whatever the database's collation; SQLite's BINARY already is that.
+    const collate = this.pg && kind === 'text' ? ' COLLATE "C"' : '';
+    const [ca, cb] = isField(a) ? [collate, ''] : ['', collate];
+    return this.guarded(`${this.sql.render(a)}${ca} ${op} ${this.sql.render(b)}${cb}`, a, b);
   }
 
-  /** A term for one side; undefined for a request value that cannot become `kind` (never matches). */
-  private term(side: Side, kind: ValueKind, op: CompareOp): Term | undefined {
-    if (side.t === 'scalar') return { sql: side.sql, nullable: side.nullable, isNull: false };
-    if (side.t === 'set') throw new Error('unreachable: sets are handled by the caller');
-    const value = coerce(side.value, kind, side.literal ? { at: side.at } : false);
-    if (value === UNCOERCIBLE) return undefined;
-    if (value === null) return { sql: 'NULL', nullable: true, isNull: true };
-    const contains = op === '~' || op === '!~';
-    const bound = contains ? String(value).toLowerCase() : encodeValue({ name: '', type: kind === 'text' ? 'text' : kind }, value, this.ctx.dialect);
-    return { sql: this.ctx.params.add(bound), nullable: false, isNull: false, folded: contains };
+  /**
+   * Makes a comparison two-valued: plain columns get `IS NOT NULL` guards (which keep indexes
+   * usable); a subquery would run twice that way, so its comparison is COALESCEd instead.
+   */
+  private guarded(condition: string, ...terms: SqlTerm[]): string {
+    if (terms.some((t) => t.t === 'subquery')) return `COALESCE(${condition}, FALSE)`;
+    const guards = terms.flatMap((t) => (t.t === 'column' && t.nullable ? [`${t.sql} IS NOT NULL`] : []));
+    return `(${[condition, ...guards].join(' AND ')})`;
   }
 
-  private notNull(...terms: Term[]): string[] {
-    return terms.filter((t) => t.nullable).map((t) => `${t.sql} IS NOT NULL`);
-  }
-
-  private scalarSql(op: CompareOp, a: Term, b: Term, kind: ValueKind): string {
-    switch (op) {
-      case '=':
-        if (a.isNull || b.isNull) return a.isNull && b.isNull ? 'TRUE' : `${a.isNull ? b.sql : a.sql} IS NULL`;
-        if (a.nullable && b.nullable) return this.pg ? `${a.sql} IS NOT DISTINCT FROM ${b.sql}` : `${a.sql} IS ${b.sql}`;
-        // Written as a plain `=` (plus a null guard) so both databases can use an index for it.
-        return `(${[`${a.sql} = ${b.sql}`, ...this.notNull(a, b)].join(' AND ')})`;
-      case '!=':
-        return `NOT ${this.scalarSql('=', a, b, kind)}`;
-      case '~': {
-        if (a.isNull || b.isNull) return 'FALSE';
-        const fold = (t: Term) => (t.folded ? t.sql : this.pg ? `lower(${t.sql})` : `galley_casefold(${t.sql})`);
-        const test = this.pg ? `strpos(${fold(a)}, ${fold(b)}) > 0` : `instr(${fold(a)}, ${fold(b)}) > 0`;
-        return `(${[test, ...this.notNull(a, b)].join(' AND ')})`;
-      }
-      case '!~':
-        return `NOT ${this.scalarSql('~', a, b, kind)}`;
-      default: {
-        if (a.isNull || b.isNull) return 'FALSE';
-        // Code point order for text on PostgreSQL whatever the database collation (SQLite's BINARY is already that).
-        const collate = this.pg && kind === 'text' ? ' COLLATE "C"' : '';
-        return `(${[`${a.sql}${collate} ${op} ${b.sql}`, ...this.notNull(a, b)].join(' AND ')})`;
-      }
-    }
+  private jsonPair(op: CompareOp, a: SqlTerm, b: SqlTerm): string {
+    const jsonOnLeft = a.t === 'json';
+    const json = jsonOnLeft ? a : b;
+    const other = jsonOnLeft ? b : a;
+    if (json.t !== 'json' || isField(other)) throw new Error('json compares with values only');
+    if (other.t === 'null') return op === '=' ? `${json.wrap(this.sql.jsonValue(json))} IS NULL` : FALSE;
+    if (other.t !== 'param') throw new Error('unexpected json operand');
+    if (op === '=') return `COALESCE(${json.wrap(this.sql.jsonEquals(json, other.value))}, FALSE)`;
+    if (op !== '~' || typeof other.value !== 'string') return FALSE;
+    const value = other.value;
+    // Rendered strictly in reading order: SQLite's `?` placeholders are positional.
+    const condition = () => {
+      const isString = this.sql.jsonIsString(json);
+      const text = () => this.sql.casefold(this.sql.jsonValue(json));
+      const needle = () => this.sql.casefold(this.sql.render({ t: 'param', value }));
+      return `${isString} AND ${jsonOnLeft ? this.sql.contains(text(), needle()) : this.sql.contains(needle(), text())}`;
+    };
+    return `COALESCE(${json.wrap(condition())}, FALSE)`;
   }
 }
 
 /** Compiles `expr` to a SQL condition over `ctx.alias`; throws ExprError (with a position) for type errors. */
 export function compileFilter(expr: Expr, ctx: CompileContext): string {
-  return new Compiler(ctx).compile(expr);
+  return new FilterCompiler(ctx).compile(expr);
 }

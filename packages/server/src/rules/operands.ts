@@ -1,11 +1,11 @@
-// Shared by the SQL compiler and the in-memory evaluator, so both give the same answers: how an
-// operand is resolved against the schema, the value kinds, and how request values are coerced.
+// Shared by the SQL compiler and the in-memory evaluator, so both give the same answers: how a field
+// path resolves against the schema, the kinds values compare as, and how values become those kinds.
 
-import { ExprError, type Operand } from '@galley/expr';
+import { ExprError, type FieldRef, type NowRef, type RequestRef } from '@galley/expr';
 import { findField, isMultiValue, type CollectionDef, type FieldDef } from '../core/collection-model.ts';
 import type { RequestContext } from './request-context.ts';
 
-/** The kinds values are compared as. */
+/** The kinds values are compared as. `json` values compare by JSON type and value. */
 export type ValueKind = 'text' | 'number' | 'boolean' | 'date' | 'json';
 
 export function kindOf(field: FieldDef): ValueKind {
@@ -22,100 +22,147 @@ export function kindOf(field: FieldDef): ValueKind {
 
 export const MAX_HOPS = 3;
 
-/** A field path resolved against the schema: the relation fields followed, then the final field. */
-export interface FieldPath {
-  hops: FieldDef[];
-  /** Collections entered by each hop (same length as hops). */
-  targets: CollectionDef[];
+export interface RelationHop {
   field: FieldDef;
-  /** True when any hop or the final field holds several values. */
+  target: CollectionDef;
+}
+
+/** A field path resolved against the schema: relations followed, the final field, keys inside a json field. */
+export interface FieldPath {
+  hops: RelationHop[];
+  field: FieldDef;
+  /** `meta.a.b` on a json field `meta` → ["a", "b"]; empty for the whole value. */
+  jsonKeys: string[];
+  /** True when a hop or the final field holds several values: the operand is then a set. */
   multi: boolean;
   kind: ValueKind;
 }
 
-export function resolveFieldPath(operand: Operand & { kind: 'field' }, root: CollectionDef, resolve: (name: string) => CollectionDef | undefined): FieldPath {
-  let collection = root;
-  const hops: FieldDef[] = [];
-  const targets: CollectionDef[] = [];
-  let multi = false;
-  operand.path.forEach((name, i) => {
-    const field = findField(collection, name);
-    if (!field) throw new ExprError(`unknown field "${operand.path.slice(0, i + 1).join('.')}" at ${operand.start}`, operand.start);
-    if (i === operand.path.length - 1) return;
-    if (field.type === 'json') throw new ExprError(`json paths are not supported in filters yet ("${operand.path.join('.')}" at ${operand.start})`, operand.start);
-    if (field.type !== 'relation') throw new ExprError(`"${name}" is not a relation, so "${operand.path.join('.')}" cannot follow it (at ${operand.start})`, operand.start);
-    if (hops.length >= MAX_HOPS) throw new ExprError(`a path may follow at most ${MAX_HOPS} relations (at ${operand.start})`, operand.start);
-    const target = resolve(field.collection!);
-    if (!target) throw new ExprError(`the collection "${field.collection}" of "${name}" does not exist (at ${operand.start})`, operand.start);
-    hops.push(field);
-    targets.push(target);
-    if (isMultiValue(field)) multi = true;
-    collection = target;
-  });
-  const field = findField(collection, operand.path[operand.path.length - 1]!)!;
-  // The hidden account columns of users are not fields: findField knows only declared ones.
-  return { hops, targets, field, multi: multi || isMultiValue(field), kind: kindOf(field) };
+export interface SchemaContext {
+  collection: CollectionDef;
+  resolveCollection(name: string): CollectionDef | undefined;
 }
 
-/** The value of `@request.*` or `@now`: '' for an anonymous caller's auth fields, null for absent body fields. */
-export function requestValue(operand: Operand & { kind: 'request' | 'now' }, request: RequestContext): unknown {
+export function resolveFieldPath(operand: FieldRef, schema: SchemaContext): FieldPath {
+  const at = operand.start;
+  const text = operand.path.join('.');
+  let collection = schema.collection;
+  const hops: RelationHop[] = [];
+  for (let i = 0; i < operand.path.length; i++) {
+    const name = operand.path[i]!;
+    // findField knows declared fields and id/created/updated only, so hidden account columns stay unreachable.
+    const field = findField(collection, name);
+    if (!field) throw new ExprError(`unknown field "${operand.path.slice(0, i + 1).join('.')}" at ${at}`, at);
+    const rest = operand.path.slice(i + 1);
+    if (rest.length === 0 || field.type === 'json') {
+      const multi = hops.some((h) => isMultiValue(h.field)) || isMultiValue(field);
+      return { hops, field, jsonKeys: rest, multi, kind: kindOf(field) };
+    }
+    if (field.type !== 'relation') throw new ExprError(`"${name}" is not a relation or json field, so "${text}" cannot go through it (at ${at})`, at);
+    if (hops.length >= MAX_HOPS) throw new ExprError(`"${text}" follows more than ${MAX_HOPS} relations (at ${at})`, at);
+    const target = field.collection === undefined ? undefined : schema.resolveCollection(field.collection);
+    if (!target) throw new ExprError(`the collection "${field.collection}" of "${name}" does not exist (at ${at})`, at);
+    hops.push({ field, target });
+    collection = target;
+  }
+  throw new ExprError(`empty field path at ${at}`, at); // unreachable: the parser never yields one
+}
+
+/** `@request.*` and `@now`: '' for a missing or null auth field (and when anonymous), null for a missing body field. */
+export function requestValue(operand: RequestRef | NowRef, request: RequestContext): unknown {
   if (operand.kind === 'now') return request.now;
   let value: unknown = operand.source === 'auth' ? request.auth : request.body;
   for (const key of operand.path) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.prototype.hasOwnProperty.call(value, key)) {
+    // Own properties only: `@request.body.__proto__` must not reach Object.prototype.
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, key)) {
       value = undefined;
       break;
     }
     value = (value as Record<string, unknown>)[key];
   }
-  if (value === undefined || (operand.source === 'auth' && value === null)) return operand.source === 'auth' ? '' : null;
-  return value;
+  if (operand.source === 'auth') return value === undefined || value === null ? '' : value;
+  return value === undefined ? null : value;
 }
 
-const DATE_LIKE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-
-export function toIsoDate(value: string): string | undefined {
-  if (!DATE_LIKE.test(value)) return undefined;
-  const t = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value.replace(' ', 'T'));
-  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
-}
-
-/** Sentinel for a request value that cannot become the field's kind: such comparisons never match. */
-export const UNCOERCIBLE = Symbol('uncoercible');
+const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
 /**
- * Coerces a scalar value to the kind of the field it is compared with. `strict` (literals written in
- * the expression) reports a type error instead of returning UNCOERCIBLE.
+ * `2024-05-01`, `2024-05-01T10:00`, `2024-05-01 10:00:00.5+02:00` … → `2024-05-01T10:00:00.000Z`, or
+ * undefined. Strict (no rollover of 2024-02-30) and zone-independent: no offset means UTC.
  */
-export function coerce(value: unknown, kind: ValueKind, strict: { at: number } | false): unknown {
+export function toIsoDate(text: string): string | undefined {
+  const m = DATE.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour = 0, minute = 0, second = 0] = m.slice(1, 7).map((p) => (p === undefined ? undefined : Number(p)));
+  const millis = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
+  if (month! < 1 || month! > 12 || day! < 1 || day! > new Date(Date.UTC(2000, month!, 0)).getUTCDate()) return undefined;
+  if (month === 2 && day === 29 && !isLeapYear(year!)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const zone = m[8];
+  let offset = 0;
+  if (zone && zone !== 'Z' && zone !== 'z') {
+    const digits = zone.replace(':', '');
+    const hours = Number(digits.slice(1, 3));
+    const minutes = Number(digits.slice(3, 5) || '0');
+    if (hours > 23 || minutes > 59) return undefined;
+    offset = (zone[0] === '-' ? -1 : 1) * (hours * 60 + minutes);
+  }
+  const date = new Date(0);
+  date.setUTCFullYear(year!, month! - 1, day!);
+  date.setUTCHours(hour, minute - offset, second, millis);
+  const iso = date.toISOString();
+  // Years 1–9999 keep the fixed-width form, so SQLite's text order stays time order; PostgreSQL has no year 0.
+  return /^\d{4}-/.test(iso) && !iso.startsWith('0000') ? iso : undefined;
+}
+
+const isLeapYear = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+
+/** Marks a request value that cannot become the kind it is compared as: that comparison never matches. */
+export const UNCOERCIBLE = Symbol('uncoercible');
+export type Scalar = string | number | boolean;
+export type Coerced = Scalar | null | typeof UNCOERCIBLE;
+
+const DECIMAL = /^\s*-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
+/** Text a database can hold: well-formed UTF-16, no NUL (stored values never have either). */
+const storableText = (s: string) => s.isWellFormed() && !s.includes('\u0000');
+
+/**
+ * A scalar value as `kind`. Literals written in the expression (`strict`) must already be of the
+ * kind, or they are a type error at their position; request values are converted where that is
+ * unambiguous ("10" → 10 for a number, 10 → "10" for text) and otherwise become UNCOERCIBLE.
+ * Without a kind (no field on either side) values stay as they are, except objects.
+ */
+export function coerce(value: unknown, kind: ValueKind | undefined, strict: { at: number } | false): Coerced {
   if (value === null || value === undefined) return null;
-  const fail = (what: string) => {
+  const fail = (what: string): Coerced => {
     if (strict) throw new ExprError(`expected ${what} at ${strict.at}`, strict.at);
     return UNCOERCIBLE;
   };
+  const isScalar = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
   switch (kind) {
+    case undefined:
+      return isScalar ? value : UNCOERCIBLE;
     case 'text':
-      if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed() ? fail('text without NUL characters') : value;
+      if (typeof value === 'string') return storableText(value) ? value : UNCOERCIBLE;
       if (!strict && (typeof value === 'number' || typeof value === 'boolean')) return String(value);
       return fail('a string');
     case 'number':
-      if (typeof value === 'number' && Number.isFinite(value)) return value;
-      if (!strict && typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+      if (typeof value === 'number') return value;
+      if (!strict && typeof value === 'string' && DECIMAL.test(value)) return Number.isFinite(Number(value)) ? Number(value) : UNCOERCIBLE;
       return fail('a number');
     case 'boolean':
       if (typeof value === 'boolean') return value;
       if (!strict && (value === 'true' || value === 'false')) return value === 'true';
       return fail('true or false');
-    case 'date': {
-      const iso = typeof value === 'string' ? toIsoDate(value) : undefined;
-      return iso ?? fail('a date like 2024-05-01 or 2024-05-01T10:00:00Z');
-    }
+    case 'date':
+      return (typeof value === 'string' ? toIsoDate(value) : undefined) ?? fail('a date like 2024-05-01 or 2024-05-01T10:00:00Z');
     case 'json':
-      return fail('null (json fields can only be compared with null)');
+      if (typeof value === 'string') return storableText(value) ? value : UNCOERCIBLE;
+      return isScalar ? value : fail('a string, number, boolean or null');
   }
 }
 
-/** Compares text by Unicode code point, as SQLite (BINARY) and PostgreSQL (C collation) do. */
+/** Compares text by Unicode code point, as SQLite (BINARY) and PostgreSQL (COLLATE "C") do. */
 export function compareText(a: string, b: string): number {
   const ia = a[Symbol.iterator]();
   const ib = b[Symbol.iterator]();
@@ -127,3 +174,6 @@ export function compareText(a: string, b: string): number {
     if (d !== 0) return d;
   }
 }
+
+/** The case folding of `~`: what the SQLite adapter's galley_casefold does, and (for all but a few letters) PostgreSQL's lower(). */
+export const casefold = (s: string) => s.toLowerCase();
