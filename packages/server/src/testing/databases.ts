@@ -2,6 +2,7 @@
 // CI=true, where a missing PostgreSQL is a failure, never a skip). Each test app gets a fresh database.
 
 import crypto from 'node:crypto';
+import { describe, test } from 'node:test';
 import pg from 'pg';
 
 export const POSTGRES_ADMIN_URL = process.env.GALLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -54,4 +55,11 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop(): P
       await c.end();
     },
   };
+}
+
+/** Declares one `describe` per available dialect (and a visible skipped test naming what is missing). */
+export async function describeEachDialect(title: string, body: (dialect: TestDialect) => void): Promise<void> {
+  const { dialects, skipReason } = await testDialects();
+  if (skipReason) test(`${title}: ${skipReason}`, { skip: skipReason }, () => {});
+  for (const dialect of dialects) describe(`${title} (${dialect})`, () => body(dialect));
 }
