@@ -57,3 +57,11 @@ export class UniqueViolationError extends Error {
     this.name = 'UniqueViolationError';
   }
 }
+
+/** The database did not answer (connection refused or lost, busy past its timeout): worth a retry later. */
+export class DatabaseUnavailableError extends Error {
+  constructor(readonly reason: string) {
+    super(`database unavailable: ${reason}`);
+    this.name = 'DatabaseUnavailableError';
+  }
+}

@@ -2,7 +2,7 @@
 // and type parsers so rows come back in the same shapes as from SQLite (ISO timestamps, numbers).
 
 import pg from 'pg';
-import { UniqueViolationError, type Database, type Queryable, type RunResult } from './database.ts';
+import { DatabaseUnavailableError, UniqueViolationError, type Database, type Queryable, type RunResult } from './database.ts';
 
 const MAX_NAMED_STATEMENTS = 1000;
 
@@ -26,8 +26,25 @@ interface PgError extends Error {
   detail?: string;
 }
 
+/** Socket-level failures of the driver. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/**
+ * The server did not answer, or will not serve this session: network errors, connection exceptions
+ * (class 08), insufficient resources (53), operator intervention (57P: shutdown, crash recovery), and
+ * any FATAL error (the session is gone, e.g. the database refuses connections).
+ */
+function isUnavailable(e: PgError & { severity?: string }): boolean {
+  if (e.code && (NETWORK_CODES.has(e.code) || /^(08|53|57P)/.test(e.code))) return true;
+  if (e.severity === 'FATAL') return true;
+  return /Connection terminated|timeout exceeded when trying to connect/i.test(e.message ?? '');
+}
+
 function translateError(err: unknown): unknown {
   const e = err as PgError;
+  if (e && typeof e === 'object' && isUnavailable(e)) {
+    return new DatabaseUnavailableError(e.code ?? e.message);
+  }
   if (e && e.code === '23505') {
     // detail: Key (title, status)=(x, y) already exists.
     const match = /^Key \(([^)]*)\)=/.exec(e.detail ?? '');
@@ -111,7 +128,9 @@ export class PostgresDatabase implements Database {
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw translateError(err);
+    });
     try {
       await client.query('BEGIN');
       try {
@@ -128,7 +147,9 @@ export class PostgresDatabase implements Database {
   }
 
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1');
+    await this.pool.query('SELECT 1').catch((err: unknown) => {
+      throw translateError(err);
+    });
   }
 
   resetStatementCache(): void {

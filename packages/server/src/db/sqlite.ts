@@ -2,7 +2,7 @@
 // SQL text, and an async lock so a transaction never interleaves with another request's statements.
 
 import BetterSqlite3 from 'better-sqlite3';
-import { UniqueViolationError, type Database, type Queryable, type RunResult } from './database.ts';
+import { DatabaseUnavailableError, UniqueViolationError, type Database, type Queryable, type RunResult } from './database.ts';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 const STATEMENT_CACHE_SIZE = 500;
@@ -26,6 +26,8 @@ function bindable(params: readonly unknown[]): unknown[] {
 }
 
 function translateError(err: unknown): unknown {
+  // Another process held the write lock past busy_timeout.
+  if (err instanceof BetterSqlite3.SqliteError && (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED')) return new DatabaseUnavailableError(err.code);
   if (err instanceof BetterSqlite3.SqliteError && (err.code === 'SQLITE_CONSTRAINT_UNIQUE' || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
     // "UNIQUE constraint failed: posts.title, posts.status"
     const list = err.message.split(':')[1] ?? '';

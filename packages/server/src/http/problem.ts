@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_STATUS, ERROR_TITLES, type ErrorCode, type FieldError, type Problem } from '@galley/protocol';
 import { ApiError } from '../core/api-error.ts';
+import { DatabaseUnavailableError } from '../db/database.ts';
 
 export function sendProblem(reply: FastifyReply, error: ApiError): FastifyReply {
   const body: Problem & Record<string, unknown> = {
@@ -37,6 +38,9 @@ const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
 
 export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
+  if (error instanceof DatabaseUnavailableError) {
+    return new ApiError('unavailable', 'the database is not answering; try again shortly', undefined, { headers: { 'retry-after': '5' } });
+  }
   const e = error as FastifyError & { validation?: Array<{ instancePath?: string; message?: string; params?: Record<string, unknown> }>; validationContext?: string };
   if (e && typeof e === 'object') {
     if (e.validation) {
