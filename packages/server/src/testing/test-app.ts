@@ -26,7 +26,6 @@ export interface TestResponse {
   headers: Headers;
   text: string;
   // Tests read arbitrary shapes; asserting is their job.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
 }
 
