@@ -9,10 +9,22 @@ import { quoteIdent as q, type Dialect } from '../db/database.ts';
 
 export type ApiRecord = Record<string, unknown> & { id: string; created: string; updated: string };
 
-/** `SELECT` columns for a collection under an alias (the users table adds its email). */
+const columnLists = new WeakMap<CollectionDef, Map<string, string>>();
+
+/**
+ * `SELECT` columns for a collection under an alias (the users table adds its email). Memoised per
+ * definition object: a changed collection is a new object, so the cache never goes stale.
+ */
 export function selectColumns(collection: CollectionDef, alias: string): string {
-  const names = ['id', 'created', 'updated', ...(collection.system ? ['email'] : []), ...collection.fields.map((f) => f.name)];
-  return names.map((n) => `${alias}.${q(n)}`).join(', ');
+  let byAlias = columnLists.get(collection);
+  if (!byAlias) columnLists.set(collection, (byAlias = new Map()));
+  let list = byAlias.get(alias);
+  if (list === undefined) {
+    const names = ['id', 'created', 'updated', ...(collection.system ? ['email'] : []), ...collection.fields.map((f) => f.name)];
+    list = names.map((n) => `${alias}.${q(n)}`).join(', ');
+    byAlias.set(alias, list);
+  }
+  return list;
 }
 
 export function rowToRecord(collection: CollectionDef, row: Record<string, unknown>, dialect: Dialect): ApiRecord {

@@ -51,9 +51,10 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   app.addHook('onClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', String(request.id));
-    if (closing) throw new ApiError('unavailable', 'the server is shutting down', undefined, { headers: { 'retry-after': '2', connection: 'close' } });
+    if (closing) return done(new ApiError('unavailable', 'the server is shutting down', undefined, { headers: { 'retry-after': '2', connection: 'close' } }));
+    done();
   });
 
   registerProblemHandlers(app);

@@ -26,8 +26,7 @@ export function sessionCookieOptions(secure: boolean) {
 export function registerSession(app: FastifyInstance, deps: { auth: AuthService; allowedOrigins: string[] }): void {
   const allowed = new Set(deps.allowedOrigins);
   app.decorateRequest('caller', null as unknown as Caller);
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    request.caller = ANONYMOUS;
+  async function resolveCaller(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = request.headers.authorization;
     if (header !== undefined) {
       const match = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(header);
@@ -55,6 +54,14 @@ export function registerSession(app: FastifyInstance, deps: { auth: AuthService;
         reply.clearCookie(SESSION_COOKIE, { path: '/' });
       }
     }
+  }
+
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+    request.caller = ANONYMOUS;
+    const { authorization, cookie, origin } = request.headers;
+    // The common anonymous read needs no promise at all.
+    if (authorization === undefined && cookie === undefined && (origin === undefined || !UNSAFE.has(request.method))) return done();
+    resolveCaller(request, reply).then(() => done(), done);
   });
 }
 
