@@ -42,9 +42,12 @@ export function requestContext(caller: Caller, body?: Record<string, unknown>): 
 /** The access as a SQL condition on `alias`, or undefined when everything is allowed. */
 export function accessSql(
   access: Access,
-  ctx: { collection: CollectionDef; resolveCollection(name: string): CollectionDef | undefined; params: SqlParams; alias: string; request: RequestContext },
+  ctx: { collection: CollectionDef; resolveCollection(name: string): CollectionDef | undefined; params: SqlParams; alias: string; caller: Caller; body?: Record<string, unknown> },
 ): string | undefined {
   if (access === 'all') return undefined;
-  if (access === 'none') return '1 = 0';
-  return compileFilter(access, { ...ctx, dialect: ctx.params.dialect });
+  // FALSE, not 1 = 0: no digit (no value of any kind) ever enters SQL text.
+  if (access === 'none') return 'FALSE';
+  const { collection, resolveCollection, params, alias } = ctx;
+  // The request context (and its clock read) is built only when a rule actually needs it.
+  return compileFilter(access, { collection, resolveCollection, params, alias, dialect: params.dialect, request: requestContext(ctx.caller, ctx.body) });
 }

@@ -4,7 +4,7 @@
 import { ApiError } from './api-error.ts';
 import { isMultiValue, type CollectionDef } from './collection-model.ts';
 import type { Caller } from './caller.ts';
-import { accessSql, requestContext, ruleAccess } from './record-access.ts';
+import { accessSql, ruleAccess } from './record-access.ts';
 import { rowToRecord, selectColumns, visibleRecord, type ApiRecord } from './record-rows.ts';
 import { quoteIdent as q, SqlParams, type Queryable } from '../db/database.ts';
 
@@ -58,7 +58,7 @@ export async function expandRecords(
       const params = new SqlParams(db.dialect);
       const placeholders = [...ids].map((id) => params.add(id)).join(', ');
       const rule = accessSql(ruleAccess(target, 'view', caller), {
-        collection: target, resolveCollection: resolve, params, alias: 'r', request: requestContext(caller),
+        collection: target, resolveCollection: resolve, params, alias: 'r', caller,
       });
       const sql = `SELECT ${selectColumns(target, 'r')} FROM ${q(target.name)} r WHERE r."id" IN (${placeholders})${rule ? ` AND (${rule})` : ''}`;
       for (const row of await db.all(sql, params.values)) {

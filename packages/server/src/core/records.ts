@@ -70,7 +70,7 @@ export class RecordService {
 
   private ruleSql(collection: CollectionDef, rule: RuleName, caller: Caller, params: SqlParams, body?: Record<string, unknown>): string | undefined {
     return accessSql(ruleAccess(collection, rule, caller), {
-      collection, resolveCollection: this.resolve, params, alias: ALIAS, request: requestContext(caller, body),
+      collection, resolveCollection: this.resolve, params, alias: ALIAS, caller, body,
     });
   }
 
