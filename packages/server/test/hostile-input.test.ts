@@ -150,6 +150,28 @@ await describeEachDialect('hostile input', (dialect) => {
     assert.equal((await t.request('GET', '/api/v1/collections/ok_name')).status, 404);
   });
 
+  test('updates, deletes and batches refuse hostile bodies and change nothing', async () => {
+    const rec = await t.request('POST', RECORDS, { body: { title: 'stable', n: 7 } });
+    const url = `${RECORDS}/${rec.body.id}`;
+    assertProblem(await t.request('PATCH', url, { raw: '[]', headers: { 'content-type': 'application/json' } }), 400, 'bad_request', 'array patch');
+    assertProblem(await t.request('PATCH', url, { raw: '{"__proto__":{"x":1}}', headers: { 'content-type': 'application/json' } }), 400, 'bad_request', 'proto patch');
+    assertProblem(await t.request('PATCH', url, { body: { n: 'seven', created: '2020-01-01', nope: 1 } }), 400, 'validation_failed', 'typed patch');
+    assertProblem(await t.request('PATCH', url, { body: { n: 8 }, headers: { 'if-match': '"garbage"' } }), 412, 'precondition_failed', 'garbage If-Match');
+    assertProblem(await t.request('DELETE', url, { headers: { 'if-match': 'W/"x", "y"' } }), 412, 'precondition_failed', 'garbage If-Match on delete');
+    assertProblem(await t.request('PATCH', `${RECORDS}/nope`, { body: { n: 1 } }), 404, 'not_found', 'missing record');
+    const same = await t.request('GET', url);
+    assert.equal(same.body.n, 7);
+    assert.equal(same.body.title, 'stable');
+    assertProblem(await t.request('POST', '/api/v1/batch', { body: { operations: 'all' } }), 400, 'validation_failed', 'batch not a list');
+    assertProblem(await t.request('POST', '/api/v1/batch', { body: { operations: [null, 1, []] } }), 400, 'validation_failed', 'batch junk');
+    assertProblem(await t.request('POST', '/api/v1/batch', { body: { operations: [{ action: 'update', collection: 'notes', id: rec.body.id, body: [] }] } }), 400, 'validation_failed', 'batch body array');
+    assertProblem(await t.request('POST', '/api/v1/batch', { body: { operations: [{ action: 'create', collection: 'nope', body: {} }] } }), 404, 'not_found', 'batch unknown collection');
+    assertProblem(await t.request('PATCH', '/api/v1/collections/notes', { body: { fields: [{ name: 'title', type: 'text', max: -1 }] } }), 400, 'validation_failed', 'collection patch');
+    assertProblem(await t.request('PATCH', '/api/v1/collections/notes', { raw: '"x"', headers: { 'content-type': 'application/json' } }), 400, 'validation_failed', 'collection patch string');
+    assertProblem(await t.request('DELETE', '/api/v1/collections/%22%3B%20DROP'), 404, 'not_found', 'hostile collection name');
+    assert.equal((await t.request('GET', '/api/v1/collections/notes')).body.fields.length, 4, 'definition unchanged');
+  });
+
   test('bad credentials and tokens', async () => {
     assertProblem(await t.request('GET', RECORDS, { token: 'x'.repeat(43) }), 401, 'unauthenticated', 'unknown bearer');
     assertProblem(await t.request('GET', RECORDS, { headers: { authorization: 'Basic abc' }, token: null }), 401, 'unauthenticated', 'basic auth');
