@@ -219,6 +219,31 @@ await describeEachDialect('records', (dialect) => {
     assert.equal(hidden.body.expand, undefined);
   });
 
+  test('expand loads each relation in one query, whatever the number of rows', async () => {
+    await t.request('PATCH', '/api/v1/collections/users', { body: { rules: { view: '', list: 'id = @request.auth.id' } } });
+    for (let i = 0; i < 12; i++) {
+      const author = i % 2 ? alice.id : bob.id;
+      await t.request('POST', '/api/v1/collections/posts/records', { body: { title: `expand-${i}`, status: 'published', author } });
+    }
+    const db = t.app.services.db;
+    const original = db.all.bind(db);
+    let queries = 0;
+    db.all = ((sql: string, params?: readonly unknown[]) => {
+      queries++;
+      return original(sql, params);
+    }) as typeof db.all;
+    try {
+      const res = await t.request('GET', `/api/v1/collections/posts/records?filter=${encodeURIComponent("title ~ 'expand-'")}&expand=author&limit=12`);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.items.length, 12);
+      assert.ok(res.body.items.every((p: { author: string; expand: { author: { id: string } } }) => p.expand.author.id === p.author));
+      assert.equal(queries, 2, 'one query for the page, one for all the authors');
+    } finally {
+      db.all = original;
+      await t.request('PATCH', '/api/v1/collections/users', { body: { rules: { view: 'id = @request.auth.id', list: 'id = @request.auth.id' } } });
+    }
+  });
+
   test('batch: all or nothing', async () => {
     const ok = await t.request('POST', '/api/v1/batch', {
       body: { operations: [
