@@ -77,6 +77,7 @@ async function main(): Promise<void> {
   const [command = 'serve', ...rest] = process.argv.slice(2);
   if (command === '--help' || command === '-h' || command === 'help') return void process.stdout.write(`${HELP}\n`);
   if (command === '--version') return void process.stdout.write(`${VERSION}\n`);
+  if (rest.includes('--help') || rest.includes('-h')) return void process.stdout.write(`${HELP}\n`);
   if (command === 'serve') return serve(rest);
   if (command === 'admin' && rest[0] === 'create') return adminCreate(rest.slice(1));
   if (command.startsWith('--')) return serve([command, ...rest]);

@@ -1,10 +1,32 @@
 // The SQLite adapter (better-sqlite3): one connection in WAL mode, prepared statements cached by
 // SQL text, and an async lock so a transaction never interleaves with another request's statements.
 
-import BetterSqlite3 from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
 import { DatabaseUnavailableError, UniqueViolationError, type Database, type Queryable, type RunResult } from './database.ts';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
+type Driver = typeof BetterSqlite3;
+
+/**
+ * better-sqlite3 12 (a classic addon) aborts the process on Node 24 when a statement is collected
+ * (Node 24's ObjectWrap cleanup hooks); 13 (Node-API, prebuilt) fixes that but needs Node ≥ 22.
+ * So Node ≥ 22 loads 13 — installed as the optional `better-sqlite3-napi` alias, which npm skips
+ * on Node 20 — and Node 20 loads 12. Both have the same API.
+ */
+function loadDriver(): Driver {
+  const require = createRequire(import.meta.url);
+  if (Number(process.versions.node.split('.')[0]) >= 22) {
+    try {
+      return require('better-sqlite3-napi') as Driver;
+    } catch {
+      // Not installed (an install made under Node 20): 12 still works on Node 22.
+    }
+  }
+  return require('better-sqlite3') as Driver;
+}
+
+const Sqlite = loadDriver();
 const STATEMENT_CACHE_SIZE = 500;
 
 export interface SqliteOptions {
@@ -27,8 +49,8 @@ function bindable(params: readonly unknown[]): unknown[] {
 
 function translateError(err: unknown): unknown {
   // Another process held the write lock past busy_timeout.
-  if (err instanceof BetterSqlite3.SqliteError && (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED')) return new DatabaseUnavailableError(err.code);
-  if (err instanceof BetterSqlite3.SqliteError && (err.code === 'SQLITE_CONSTRAINT_UNIQUE' || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
+  if (err instanceof Sqlite.SqliteError && (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED')) return new DatabaseUnavailableError(err.code);
+  if (err instanceof Sqlite.SqliteError && (err.code === 'SQLITE_CONSTRAINT_UNIQUE' || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
     // "UNIQUE constraint failed: posts.title, posts.status"
     const list = err.message.split(':')[1] ?? '';
     const columns = list.split(',').map((c) => c.trim().split('.').pop()!).filter(Boolean);
@@ -47,7 +69,7 @@ export class SqliteDatabase implements Database {
   private readonly direct: Queryable;
 
   constructor(options: SqliteOptions) {
-    this.db = new BetterSqlite3(options.filename);
+    this.db = new Sqlite(options.filename);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL'); // durable across process crashes in WAL mode; fsync at checkpoints
     this.db.pragma('foreign_keys = ON');
