@@ -1,0 +1,123 @@
+// One database end to end: fresh storage, Galley seeded through its API, the reference loaded with
+// the same rows, then every scenario on both servers; everything it started is torn down at the end.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cleanupAll, isInterrupted, onCleanup } from './cleanup.ts';
+import { compareScenario, type ScenarioRequests, type TargetName } from './compare.ts';
+import { REPO_ROOT, startGalley } from './galley.ts';
+import type { BenchOptions, DbKind } from './options.ts';
+import { analyze, databaseUrl, dropDatabase, pgUnreachableReason, recreateDatabase } from './pg-admin.ts';
+import { freePort, startServer, type ServerProcess } from './processes.ts';
+import { buildPgReference, buildSqliteReference } from './reference-db.ts';
+import { deepVsFirst, summarize, type DbResult, type ScenarioResult } from './report.ts';
+import { DEEP_PAGE, SCENARIOS, createRequest, findDeepCursor, getRequest, listRequest, sampleIds, type ScenarioName } from './scenarios.ts';
+import { readAllRecords, seedGalley } from './seed.ts';
+
+const GALLEY_DB = 'galley_bench';
+const REFERENCE_DB = 'galley_bench_ref';
+
+async function startReference(db: DbKind, target: { file?: string; url?: string }): Promise<ServerProcess> {
+  const port = await freePort();
+  const script = path.join(REPO_ROOT, 'bench/reference', db === 'sqlite' ? 'sqlite-server.ts' : 'pg-server.ts');
+  const where = db === 'sqlite' ? ['--file', target.file!] : ['--url', target.url!];
+  return startServer({ name: `reference (${db})`, args: [script, '--port', String(port), ...where], env: {}, port, healthPath: '/health' });
+}
+
+function step(text: string): void {
+  process.stdout.write(`  ${text}\n`);
+}
+
+interface Prepared {
+  urls: Record<TargetName, string>;
+  /** Record ids spread over the data set, for GET by id. */
+  ids: string[];
+}
+
+async function setUp(db: DbKind, options: BenchOptions): Promise<Prepared> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `galley-bench-${db}-`));
+  onCleanup(`remove ${dir}`, () => fs.rmSync(dir, { recursive: true, force: true }));
+  let galleyUrl: string | undefined;
+  let referenceUrl: string | undefined;
+  if (db === 'postgres') {
+    for (const name of [GALLEY_DB, REFERENCE_DB]) {
+      if (isInterrupted()) throw new Error('interrupted');
+      await recreateDatabase(options.pgUrl, name);
+      onCleanup(`drop database ${name}`, () => dropDatabase(options.pgUrl, name));
+    }
+    galleyUrl = databaseUrl(options.pgUrl, GALLEY_DB);
+    referenceUrl = databaseUrl(options.pgUrl, REFERENCE_DB);
+  }
+  const galley = await startGalley({ dataDir: path.join(dir, 'galley_data'), databaseUrl: galleyUrl });
+  step(`Galley started (pid ${galley.server.pid}); seeding ${options.records.toLocaleString('en-US')} records…`);
+  const seeded = Date.now();
+  await seedGalley(galley.server.url, galley.token, options.records);
+  const rows = await readAllRecords(galley.server.url, options.records);
+  step(`seeded and read back in ${((Date.now() - seeded) / 1000).toFixed(1)} s; loading the reference…`);
+  const file = path.join(dir, 'reference.db');
+  if (db === 'sqlite') buildSqliteReference(file, rows);
+  else {
+    await buildPgReference(referenceUrl!, rows);
+    await Promise.all([analyze(galleyUrl!), analyze(referenceUrl!)]);
+  }
+  const reference = await startReference(db, { file, url: referenceUrl });
+  step(`reference started (pid ${reference.pid})`);
+  return { urls: { reference: reference.url, galley: galley.server.url }, ids: sampleIds(rows) };
+}
+
+/** What one scenario sends to each server; throws when the scenario cannot be set up. */
+async function requestsFor(name: ScenarioName, { urls, ids }: Prepared): Promise<{ requests: ScenarioRequests; detail?: string }> {
+  const both = (make: () => ScenarioRequests[TargetName]): ScenarioRequests => ({ reference: make(), galley: make() });
+  if (name === 'get') return { requests: both(() => getRequest(ids)) };
+  if (name === 'list') return { requests: both(() => listRequest()) };
+  if (name === 'create') return { requests: both(() => createRequest('bench')) };
+  // Each server's own cursor for the same page: the cursors are opaque and differ in format.
+  const galley = await findDeepCursor(urls.galley, DEEP_PAGE);
+  const reference = galley && (await findDeepCursor(urls.reference, galley.page));
+  if (!galley || !reference || reference.page !== galley.page) {
+    throw new Error(`no full page 2 or deeper to measure (Galley: ${galley?.page}, reference: ${reference?.page}); seed more records`);
+  }
+  const detail = galley.page === DEEP_PAGE ? undefined : `page ${galley.page.toLocaleString('en-US')}: too few records for 1,000`;
+  return { requests: { reference: listRequest(reference.cursor), galley: listRequest(galley.cursor) }, detail };
+}
+
+async function runScenarios(prepared: Prepared, options: BenchOptions): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  for (const info of SCENARIOS) {
+    let setup: Awaited<ReturnType<typeof requestsFor>>;
+    try {
+      setup = await requestsFor(info.name, prepared);
+    } catch (err) {
+      const failure = err instanceof Error ? err.message : String(err);
+      process.stdout.write(`  FAILED ${info.label}: ${failure}\n`);
+      results.push({ ...info, failure });
+      continue;
+    }
+    results.push(await compareScenario(info, prepared.urls, setup.requests, options, setup.detail));
+  }
+  return results;
+}
+
+export async function benchDatabase(db: DbKind, options: BenchOptions): Promise<DbResult> {
+  process.stdout.write(`\n== ${db === 'sqlite' ? 'SQLite' : 'PostgreSQL'} ==\n`);
+  if (db === 'postgres') {
+    const reason = await pgUnreachableReason(options.pgUrl);
+    if (reason) {
+      const skipped = `PostgreSQL at ${new URL(options.pgUrl).host} is not reachable (${reason}); start it (e.g. pg_ctlcluster 15 main start) or pass --db sqlite`;
+      process.stdout.write(`  skipped: ${skipped}\n`);
+      return { db, skipped, scenarios: [] };
+    }
+  }
+  try {
+    const scenarios = await runScenarios(await setUp(db, options), options);
+    scenarios.forEach(summarize);
+    return { db, scenarios, deepVsFirst: deepVsFirst(scenarios) };
+  } catch (err) {
+    const failure = err instanceof Error ? err.message : String(err);
+    process.stdout.write(`  FAILED: ${failure}\n`);
+    return { db, failure, scenarios: [] };
+  } finally {
+    await cleanupAll();
+  }
+}

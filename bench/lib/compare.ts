@@ -1,0 +1,66 @@
+// One scenario, both servers, back to back under the same conditions: probe each (status, shape,
+// same data), then per server a 2 s warm-up that is not recorded and the measured run(s).
+
+import { isInterrupted } from './cleanup.ts';
+import { LoadTotals, runLoad, type LoadSpec, type Measurement } from './load.ts';
+import type { BenchOptions } from './options.ts';
+import type { ScenarioResult } from './report.ts';
+import { probe, type ScenarioInfo } from './scenarios.ts';
+
+export type TargetName = 'reference' | 'galley';
+export const TARGETS: readonly TargetName[] = ['reference', 'galley'];
+export const WARMUP_SECONDS = 2;
+const MAX_ERROR_RATE = 0.01;
+
+export type ScenarioRequests = Record<TargetName, Pick<LoadSpec, 'method' | 'paths' | 'body'>>;
+
+function logLine(info: ScenarioInfo, target: string, m: Measurement): void {
+  const rps = Math.round(m.rps).toLocaleString('en-US');
+  const errors = m.non2xx + m.errors > 0 ? `  ${m.non2xx} non-2xx, ${m.errors} errors (${(m.errorRate * 100).toFixed(2)}%) ${JSON.stringify(m.statusCodes)}` : '';
+  process.stdout.write(`  ${info.label.padEnd(16)} ${target.padEnd(12)} ${rps.padStart(8)} req/s  p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms${errors}\n`);
+}
+
+function checkErrors(target: TargetName, m: Measurement): void {
+  if (m.errorRate > MAX_ERROR_RATE) {
+    throw new Error(`${target}: ${(m.errorRate * 100).toFixed(2)}% of requests failed (${m.non2xx} non-2xx, ${m.errors} errors; statuses ${JSON.stringify(m.statusCodes)})`);
+  }
+}
+
+export async function compareScenario(
+  info: ScenarioInfo,
+  urls: Record<TargetName, string>,
+  requests: ScenarioRequests,
+  options: Pick<BenchOptions, 'duration' | 'connections' | 'rounds'>,
+  detail?: string,
+): Promise<ScenarioResult> {
+  const result: ScenarioResult = { ...info, detail };
+  try {
+    const seen = await Promise.all(TARGETS.map((t) => probe(urls[t], requests[t])));
+    if (info.name === 'get' && seen[0] !== seen[1]) {
+      throw new Error(`the servers return different records for the same id:\n  reference ${seen[0]}\n  galley    ${seen[1]}`);
+    }
+    if (info.name !== 'get' && seen[0] !== seen[1]) {
+      process.stdout.write(`  note: ${info.label}: the two servers' pages hold different ids (ties in created?)\n`);
+    }
+    const totals: Record<TargetName, LoadTotals> = { reference: new LoadTotals(), galley: new LoadTotals() };
+    for (let round = 1; round <= options.rounds; round++) {
+      // With several rounds the order alternates (reference first, then Galley first, …) so drift cancels out.
+      for (const target of round % 2 === 1 ? TARGETS : [...TARGETS].reverse()) {
+        if (isInterrupted()) throw new Error('interrupted');
+        const spec: LoadSpec = { baseUrl: urls[target], connections: options.connections, duration: options.duration, ...requests[target] };
+        if (round === 1) await runLoad({ ...spec, duration: WARMUP_SECONDS });
+        const one = await runLoad(spec);
+        const m = one.measurement();
+        logLine(info, options.rounds > 1 ? `${target} ${round}/${options.rounds}` : target, m);
+        checkErrors(target, m);
+        totals[target].absorb(one);
+      }
+    }
+    result.reference = totals.reference.measurement();
+    result.galley = totals.galley.measurement();
+  } catch (err) {
+    result.failure = err instanceof Error ? err.message : String(err);
+    process.stdout.write(`  FAILED ${info.label}: ${result.failure}\n`);
+  }
+  return result;
+}

@@ -1,0 +1,54 @@
+// Starts Galley as a child process (SQLite in a temporary data folder, or a PostgreSQL database of
+// its own), signs in the superuser it creates at start, and defines the benchmark's `posts` collection.
+
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { requestJson } from './http.ts';
+import { freePort, startServer, type ServerProcess } from './processes.ts';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const GALLEY_CLI = path.join(REPO_ROOT, 'packages/server/src/cli/main.ts');
+const ADMIN = { email: 'bench@example.com', password: 'bench-Pa55word-long' };
+
+export interface Galley {
+  server: ServerProcess;
+  token: string;
+}
+
+export const POSTS_COLLECTION = {
+  name: 'posts',
+  fields: [
+    { name: 'title', type: 'text', required: true, max: 200 },
+    { name: 'body', type: 'text' },
+    { name: 'status', type: 'select', values: ['draft', 'published', 'archived'] },
+    { name: 'price', type: 'number', min: 0 },
+  ],
+  indexes: [{ fields: ['status', 'created'] }],
+  rules: { list: '', view: '', create: '', update: null, delete: null },
+};
+
+export async function startGalley(options: { dataDir: string; databaseUrl?: string }): Promise<Galley> {
+  const port = await freePort();
+  const server = await startServer({
+    name: 'galley',
+    args: [GALLEY_CLI, 'serve', '--port', String(port), '--host', '127.0.0.1', '--dir', options.dataDir],
+    env: {
+      GALLEY_ADMIN_EMAIL: ADMIN.email,
+      GALLEY_ADMIN_PASSWORD: ADMIN.password,
+      GALLEY_LOG_LEVEL: 'warn',
+      DATABASE_URL: options.databaseUrl,
+      // Never inherit the caller's deployment settings.
+      GALLEY_DATA_DIR: undefined,
+      REDIS_URL: undefined,
+      STORAGE_URL: undefined,
+      PORT: undefined,
+      HOST: undefined,
+    },
+    port,
+    healthPath: '/api/v1/health',
+    startTimeoutMs: 90_000,
+  });
+  const { token } = await requestJson<{ token: string }>(`${server.url}/api/v1/auth/login`, { method: 'POST', body: ADMIN });
+  await requestJson(`${server.url}/api/v1/collections`, { method: 'POST', body: POSTS_COLLECTION, token, expect: 201 });
+  return { server, token };
+}
