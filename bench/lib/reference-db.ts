@@ -1,7 +1,8 @@
 // Builds the reference database from Galley's own rows (same ids, timestamps and values), on SQLite
 // or PostgreSQL, with the schema and the (status, created) index the reference servers expect.
 
-import Database from 'better-sqlite3';
+// The same better-sqlite3 build Galley loads for this Node version (12 on Node 20, 13 on Node ≥ 22).
+import { SqliteDriver as Database } from '../../packages/server/src/db/sqlite.ts';
 import pg from 'pg';
 import type { PostRow } from '../reference/common.ts';
 

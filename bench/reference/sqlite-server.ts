@@ -1,7 +1,8 @@
 // Reference server on SQLite: Fastify + better-sqlite3 (WAL, prepared statements, Galley's pragmas),
 // the fastest plain way to serve the benchmark's queries. Usage: … --port N --file posts.db
 
-import Database from 'better-sqlite3';
+// The same better-sqlite3 build Galley loads for this Node version (12 on Node 20, 13 on Node ≥ 22).
+import { SqliteDriver as Database } from '../../packages/server/src/db/sqlite.ts';
 import { COLUMNS, serveReference, type ListQuery, type PostRow, type PostStore } from './common.ts';
 
 function openSqliteStore(file: string): PostStore {

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import Database from 'better-sqlite3';
+import { SqliteDriver as Database } from '../src/db/sqlite.ts';
 import { ExprError, parseExpression, type Expr, type Operand } from '@galley/expr';
 import type { CollectionDef } from '../src/core/collection-model.ts';
 import { columnType, timestampColumnType } from '../src/db/column-types.ts';

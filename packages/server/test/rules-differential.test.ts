@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, test } from 'node:test';
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import { SqliteDriver as Database } from '../src/db/sqlite.ts';
 import pg from 'pg';
 import { parseExpression } from '@galley/expr';
 import type { CollectionDef } from '../src/core/collection-model.ts';
@@ -68,7 +69,7 @@ interface Engine {
   rows(table: string): Promise<Record<string, unknown>[]>;
 }
 
-let sqlite: Database.Database;
+let sqlite: BetterSqlite3.Database;
 let pgClient: pg.Client | undefined;
 let pgSchema: string | undefined;
 let pgUnavailable: string | undefined;

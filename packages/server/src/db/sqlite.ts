@@ -26,7 +26,8 @@ function loadDriver(): Driver {
   return require('better-sqlite3') as Driver;
 }
 
-const Sqlite = loadDriver();
+/** The better-sqlite3 build for this Node version (tests that drive SQLite directly use it too). */
+export const SqliteDriver = loadDriver();
 const STATEMENT_CACHE_SIZE = 500;
 
 export interface SqliteOptions {
@@ -49,8 +50,8 @@ function bindable(params: readonly unknown[]): unknown[] {
 
 function translateError(err: unknown): unknown {
   // Another process held the write lock past busy_timeout.
-  if (err instanceof Sqlite.SqliteError && (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED')) return new DatabaseUnavailableError(err.code);
-  if (err instanceof Sqlite.SqliteError && (err.code === 'SQLITE_CONSTRAINT_UNIQUE' || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
+  if (err instanceof SqliteDriver.SqliteError && (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED')) return new DatabaseUnavailableError(err.code);
+  if (err instanceof SqliteDriver.SqliteError && (err.code === 'SQLITE_CONSTRAINT_UNIQUE' || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
     // "UNIQUE constraint failed: posts.title, posts.status"
     const list = err.message.split(':')[1] ?? '';
     const columns = list.split(',').map((c) => c.trim().split('.').pop()!).filter(Boolean);
@@ -69,7 +70,7 @@ export class SqliteDatabase implements Database {
   private readonly direct: Queryable;
 
   constructor(options: SqliteOptions) {
-    this.db = new Sqlite(options.filename);
+    this.db = new SqliteDriver(options.filename);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL'); // durable across process crashes in WAL mode; fsync at checkpoints
     this.db.pragma('foreign_keys = ON');
