@@ -2,7 +2,7 @@
 // logged with the request id and answered as a bare 500: no stack, SQL, path or dependency name.
 
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_STATUS, ERROR_TITLES, type ErrorCode, type FieldError, type Problem } from '@galley/protocol';
+import { ERROR_TITLES, type ErrorCode, type FieldError, type Problem } from '@galley/protocol';
 import { ApiError } from '../core/api-error.ts';
 import { DatabaseUnavailableError } from '../db/database.ts';
 
@@ -81,4 +81,3 @@ export function registerProblemHandlers(app: FastifyInstance): void {
   );
 }
 
-export { ERROR_STATUS };

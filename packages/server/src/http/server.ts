@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { ApiError } from '../core/api-error.ts';
 import type { Services } from '../app.ts';
 import { registerJsonParser } from './json-body.ts';
-import { frameworkErrorHandler, registerProblemHandlers, sendProblem } from './problem.ts';
+import { frameworkErrorHandler, registerProblemHandlers } from './problem.ts';
 import { registerSession } from './session.ts';
 import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batch.ts';
@@ -75,4 +75,3 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   return app;
 }
 
-export { sendProblem };
