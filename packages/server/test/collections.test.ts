@@ -181,6 +181,22 @@ await describeEachDialect('collections', (dialect) => {
     assert.equal(del.status, 409, 'a collection others relate to cannot be deleted');
   });
 
+  test('the OpenAPI document follows the collections, and passes a standard validator', async () => {
+    const before = await t.request('GET', '/api/v1/openapi.json', { token: null });
+    assert.equal(before.status, 200);
+    assert.equal(before.body.openapi.startsWith('3.1'), true);
+    assert.equal(before.body.paths['/api/v1/collections/openapi_probe/records'], undefined);
+    await t.request('POST', '/api/v1/collections', { body: { name: 'openapi_probe', fields: [{ name: 'title', type: 'text', required: true }] } });
+    const after = await t.request('GET', '/api/v1/openapi.json', { token: null });
+    assert.ok(after.body.paths['/api/v1/collections/openapi_probe/records']);
+    assert.ok(Object.keys(after.body.components.schemas).some((n) => n.startsWith('OpenapiProbe')));
+    const { default: SwaggerParser } = await import('@apidevtools/swagger-parser');
+    await SwaggerParser.validate(structuredClone(after.body));
+    const docs = await t.request('GET', '/docs', { token: null });
+    assert.equal(docs.status, 200);
+    assert.doesNotMatch(docs.text, /https?:\/\/(?!127\.0\.0\.1)[^"']*\.(js|css)/, 'no CDN assets');
+  });
+
   test('delete drops the collection', async () => {
     await t.request('POST', '/api/v1/collections', { body: { name: 'temp', fields: [] } });
     assert.equal((await t.request('DELETE', '/api/v1/collections/temp')).status, 204);
