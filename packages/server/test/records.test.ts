@@ -214,6 +214,10 @@ await describeEachDialect('records', (dialect) => {
     assert.equal(res.body.expand.author.email, undefined, 'email is shown only to its owner');
     const own = await t.request('GET', `/api/v1/collections/posts/records/${p.body.id}?expand=author`, { token: alice.token });
     assert.equal(own.body.expand.author.email, 'alice@example.com');
+    for (const secret of ['password_hash', 'passwordHash', 'roles', 'verified']) assert.equal(own.body.expand.author[secret], undefined, `${secret} never leaves the server this way`);
+    const direct = await t.request('GET', `/api/v1/collections/users/records/${alice.id}`, { token: alice.token });
+    assert.equal(direct.status, 200);
+    assert.doesNotMatch(direct.text, /argon2|password/);
     await t.request('PATCH', '/api/v1/collections/users', { body: { rules: { view: 'id = @request.auth.id', list: 'id = @request.auth.id' } } });
     const hidden = await t.request('GET', `/api/v1/collections/posts/records/${p.body.id}?expand=author`, { token: bob.token });
     assert.equal(hidden.body.expand, undefined);

@@ -5,7 +5,7 @@ import { ApiError } from './api-error.ts';
 import { isMultiValue, type CollectionDef } from './collection-model.ts';
 import type { Caller } from './caller.ts';
 import { accessSql, ruleAccess } from './record-access.ts';
-import { rowToRecord, selectColumns, visibleRecord, type ApiRecord } from './record-rows.ts';
+import { recordFromSelect, selectColumns, visibleRecord, type ApiRecord } from './record-rows.ts';
 import { quoteIdent as q, SqlParams, type Queryable } from '../db/database.ts';
 
 const MAX_PATHS = 10;
@@ -62,7 +62,7 @@ export async function expandRecords(
       });
       const sql = `SELECT ${selectColumns(target, 'r')} FROM ${q(target.name)} r WHERE r."id" IN (${placeholders})${rule ? ` AND (${rule})` : ''}`;
       for (const row of await db.all(sql, params.values)) {
-        const rec = visibleRecord(target, rowToRecord(target, row, db.dialect), caller);
+        const rec = visibleRecord(target, recordFromSelect(target, row, db.dialect), caller);
         related.set(rec.id, rec);
       }
       if (Object.keys(subtree).length > 0) await expandRecords(db, caller, target, [...related.values()], subtree, resolve);

@@ -16,8 +16,24 @@ export interface SortKey {
 const NOT_NULL = new Set(['id', 'created', 'updated']);
 const MAX_SORT_KEYS = 8;
 
-/** Parses `-created,title` into sort keys, always ending with `id` so the order is total. */
+const parsedSorts = new WeakMap<CollectionDef, Map<string, SortKey[]>>();
+const MAX_CACHED_SORTS = 100;
+
+/** Parses `-created,title` into sort keys, always ending with `id` so the order is total. Cached per definition. */
 export function parseSort(collection: CollectionDef, sort: string | undefined): SortKey[] {
+  let cache = parsedSorts.get(collection);
+  if (!cache) parsedSorts.set(collection, (cache = new Map()));
+  const key = sort ?? '';
+  let keys = cache.get(key);
+  if (!keys) {
+    keys = parseSortUncached(collection, sort);
+    if (cache.size >= MAX_CACHED_SORTS) cache.clear();
+    cache.set(key, keys);
+  }
+  return keys;
+}
+
+function parseSortUncached(collection: CollectionDef, sort: string | undefined): SortKey[] {
   const text = sort === undefined || sort.trim() === '' ? '-created' : sort;
   const keys: SortKey[] = [];
   let offset = 0;

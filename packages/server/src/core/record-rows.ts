@@ -2,7 +2,7 @@
 // database rows and API records (per dialect), including what of a `users` row a caller may see.
 
 import crypto from 'node:crypto';
-import type { CollectionDef } from './collection-model.ts';
+import { isMultiValue, type CollectionDef, type FieldDef } from './collection-model.ts';
 import type { Caller } from './caller.ts';
 import { decodeTimestamp, decodeValue } from '../db/column-types.ts';
 import { quoteIdent as q, type Dialect } from '../db/database.ts';
@@ -27,6 +27,33 @@ export function selectColumns(collection: CollectionDef, alias: string): string 
   return list;
 }
 
+/** Whether a column's driver value already is its API value (no JSON to parse, no 0/1 to turn into a boolean). */
+function passesThrough(field: FieldDef, dialect: Dialect): boolean {
+  if (isMultiValue(field)) return false; // NULL must read as []
+  // pg's type parsers already give API values: parsed jsonb, booleans, ISO timestamps.
+  if (dialect === 'postgres') return true;
+  return field.type !== 'json' && field.type !== 'boolean';
+}
+
+const passThroughCache = new WeakMap<CollectionDef, Partial<Record<Dialect, boolean>>>();
+
+/** True when every column of the collection passes through: its rows can serve as records as they are. */
+function rowsAreRecords(collection: CollectionDef, dialect: Dialect): boolean {
+  let byDialect = passThroughCache.get(collection);
+  if (!byDialect) passThroughCache.set(collection, (byDialect = {}));
+  return (byDialect[dialect] ??= collection.fields.every((f) => passesThrough(f, dialect)));
+}
+
+/**
+ * A record from a row of exactly `SELECT ${selectColumns(collection)}` (nothing more: the row may be
+ * returned as it is). Its columns come in the record's order (id, created, updated, [email], fields),
+ * so when nothing needs decoding the row already is the record, and copying it would only add garbage.
+ */
+export function recordFromSelect(collection: CollectionDef, row: Record<string, unknown>, dialect: Dialect): ApiRecord {
+  return rowsAreRecords(collection, dialect) ? (row as ApiRecord) : rowToRecord(collection, row, dialect);
+}
+
+/** A record from any row holding the collection's columns (extra columns are left behind). */
 export function rowToRecord(collection: CollectionDef, row: Record<string, unknown>, dialect: Dialect): ApiRecord {
   const record: ApiRecord = {
     id: row.id as string,

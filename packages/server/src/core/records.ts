@@ -10,7 +10,7 @@ import type { CollectionService } from './collections.ts';
 import { accessSql, parseCached, requestContext, ruleAccess } from './record-access.ts';
 import { expandRecords, parseExpand } from './record-expand.ts';
 import { decodeCursor, encodeCursor, keysetSql, orderBySql, parseSort } from './record-query.ts';
-import { etagOfJson, newRecordId, recordEtag, rowToRecord, selectColumns, visibleRecord, type ApiRecord } from './record-rows.ts';
+import { etagOfJson, newRecordId, recordEtag, recordFromSelect, selectColumns, visibleRecord, type ApiRecord } from './record-rows.ts';
 import { validateRecordBody } from './record-validation.ts';
 import { IdempotencyStore, requestHash, type StoredResponse } from './idempotency.ts';
 import { compileFilter } from '../rules/filter-compiler.ts';
@@ -81,7 +81,7 @@ export class RecordService {
     if (extra) where.push(`(${extra})`);
     const forUpdate = lock && db.dialect === 'postgres' ? ' FOR UPDATE' : '';
     const row = await db.get(`SELECT ${selectColumns(collection, ALIAS)} FROM ${q(collection.name)} ${ALIAS} WHERE ${where.join(' AND ')}${forUpdate}`, params.values);
-    return row ? rowToRecord(collection, row, db.dialect) : undefined;
+    return row ? recordFromSelect(collection, row, db.dialect) : undefined;
   }
 
   async get(caller: Caller, name: string, id: string, options: { expand?: string; fields?: string[] } = {}): Promise<WriteResult> {
@@ -117,7 +117,7 @@ export class RecordService {
       ` ORDER BY ${orderBySql(keys, ALIAS)} LIMIT ${params.add(limit + 1)}`;
     const rows = await this.db.all(sql, params.values);
     const more = rows.length > limit;
-    const records = (more ? rows.slice(0, limit) : rows).map((row) => rowToRecord(collection, row, this.db.dialect));
+    const records = (more ? rows.slice(0, limit) : rows).map((row) => recordFromSelect(collection, row, this.db.dialect));
     const nextCursor = more ? encodeCursor(keys, records[records.length - 1]!) : null;
     const items = records.map((r) => visibleRecord(collection, r, caller));
     if (tree) await expandRecords(this.db, caller, collection, items, tree, this.resolve);
