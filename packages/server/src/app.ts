@@ -52,6 +52,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     await migrateSystemTables(db);
     const collections = new CollectionService(db, checkRule);
     await collections.load();
+    await collections.watch((err) => logger.error({ err }, 'reloading collection definitions failed'));
     const records = new RecordService(db, collections);
     const auth = new AuthService(db, collections);
     if (config.admin) {

@@ -24,6 +24,9 @@ export const USERS_COLLECTION: CollectionDef = {
 
 const newFieldId = () => crypto.randomBytes(8).toString('hex');
 
+/** The notification channel that announces a changed collection definition to other instances. */
+const COLLECTIONS_CHANNEL = 'galley_collections';
+
 export class CollectionService {
   private readonly byName = new Map<string, CollectionDef>();
   private changeCount = 0;
@@ -57,6 +60,16 @@ export class CollectionService {
       this.byName.set('users', USERS_COLLECTION);
     }
     this.changeCount++;
+  }
+
+  /**
+   * Follows changes made by other instances sharing the database (PostgreSQL): each change is
+   * announced on commit, and every instance reloads the definitions when it hears one.
+   */
+  async watch(onError: (err: unknown) => void): Promise<void> {
+    await this.db.listen(COLLECTIONS_CHANNEL, () => {
+      this.load().then(() => this.db.resetStatementCache(), onError);
+    });
   }
 
   list(): CollectionDef[] {
@@ -101,6 +114,7 @@ export class CollectionService {
     await this.db.transaction(async (tx) => {
       await createCollectionTable(tx, def);
       await this.save(tx, def, true);
+      await tx.notify(COLLECTIONS_CHANNEL);
     });
     this.db.resetStatementCache();
     this.byName.set(def.name, def);
@@ -122,6 +136,7 @@ export class CollectionService {
         for (const f of dep.fields) if (f.collection === current.name) f.collection = next.name;
         await this.save(tx, dep, false);
       }
+      await tx.notify(COLLECTIONS_CHANNEL);
     }).catch(async (err: unknown) => {
       // The dependants were edited in place before the rollback: reload them from the database.
       if (dependants.length > 0) await this.load();
@@ -145,6 +160,7 @@ export class CollectionService {
       await dropCollectionTable(tx, name);
       const p = new SqlParams(tx.dialect);
       await tx.run(`DELETE FROM "_collections" WHERE "name" = ${p.add(name)}`, p.values);
+      await tx.notify(COLLECTIONS_CHANNEL);
     });
     this.db.resetStatementCache();
     this.byName.delete(name);

@@ -15,6 +15,11 @@ export interface Queryable {
   run(sql: string, params?: readonly unknown[]): Promise<RunResult>;
   /** Runs a script of statements without parameters (DDL). */
   exec(script: string): Promise<void>;
+  /**
+   * Tells every instance sharing the database (see Database.listen) that `channel` changed, once
+   * the surrounding transaction commits. A no-op on SQLite, which serves a single process.
+   */
+  notify(channel: string): Promise<void>;
 }
 
 export interface Database extends Queryable {
@@ -25,6 +30,11 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /**
+   * Calls `listener` after any instance commits a `notify(channel)` — and after a lost listening
+   * connection comes back, since notifications may have been missed meanwhile. SQLite: never.
+   */
+  listen(channel: string, listener: () => void): Promise<void>;
   /** Forgets prepared statements: called after DDL, whose column types cached plans may no longer match. */
   resetStatementCache(): void;
   close(): Promise<void>;

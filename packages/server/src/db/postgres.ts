@@ -2,7 +2,7 @@
 // and type parsers so rows come back in the same shapes as from SQLite (ISO timestamps, numbers).
 
 import pg from 'pg';
-import { DatabaseUnavailableError, UniqueViolationError, type Database, type Queryable, type RunResult } from './database.ts';
+import { DatabaseUnavailableError, quoteIdent, UniqueViolationError, type Database, type Queryable, type RunResult } from './database.ts';
 
 const MAX_NAMED_STATEMENTS = 1000;
 
@@ -63,6 +63,10 @@ export class PostgresDatabase implements Database {
   /** Bumped by resetStatementCache so that statements prepared before DDL are never reused. */
   private generation = 0;
   private readonly poolHandle: Queryable;
+  private readonly connectionString: string;
+  private readonly listeners = new Map<string, Set<() => void>>();
+  private listenClient: pg.Client | undefined;
+  private closing = false;
 
   constructor(options: { connectionString: string; max: number }) {
     this.pool = new pg.Pool({
@@ -74,6 +78,7 @@ export class PostgresDatabase implements Database {
     // An idle client that loses its connection must not crash the process.
     this.pool.on('error', () => {});
     this.poolHandle = this.handle(this.pool);
+    this.connectionString = options.connectionString;
   }
 
   private query(client: Client, sql: string, params: readonly unknown[]): Promise<pg.QueryResult> {
@@ -110,6 +115,12 @@ export class PostgresDatabase implements Database {
           throw translateError(err);
         });
       },
+      // pg_notify inside a transaction is delivered at commit, and not at all on rollback.
+      notify: async (channel: string) => {
+        await client.query('SELECT pg_notify($1, $2)', [channel, '']).catch((err: unknown) => {
+          throw translateError(err);
+        });
+      },
     };
   }
 
@@ -125,6 +136,45 @@ export class PostgresDatabase implements Database {
   }
   exec(script: string): Promise<void> {
     return this.poolHandle.exec(script);
+  }
+  notify(channel: string): Promise<void> {
+    return this.poolHandle.notify(channel);
+  }
+
+  /**
+   * One dedicated connection LISTENs for every channel (a pooled one could be handed to a query
+   * mid-notification). When it drops, it reconnects with backoff and calls every listener once.
+   */
+  async listen(channel: string, listener: () => void): Promise<void> {
+    let set = this.listeners.get(channel);
+    if (!set) this.listeners.set(channel, (set = new Set()));
+    set.add(listener);
+    if (this.listenClient) await this.listenClient.query(`LISTEN ${quoteIdent(channel)}`);
+    else await this.connectListener();
+  }
+
+  private async connectListener(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.connectionString, connectionTimeoutMillis: 10_000 });
+    const lost = () => {
+      if (this.listenClient !== client || this.closing) return;
+      this.listenClient = undefined;
+      client.end().catch(() => {});
+      const retry = (delay: number) =>
+        setTimeout(() => {
+          if (this.closing) return;
+          this.connectListener().then(
+            () => this.listeners.forEach((set) => set.forEach((fn) => fn())),
+            () => retry(Math.min(delay * 2, 30_000)),
+          );
+        }, delay).unref();
+      retry(500);
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    client.on('notification', (message) => this.listeners.get(message.channel)?.forEach((fn) => fn()));
+    await client.connect();
+    this.listenClient = client;
+    for (const channel of this.listeners.keys()) await client.query(`LISTEN ${quoteIdent(channel)}`);
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -158,6 +208,10 @@ export class PostgresDatabase implements Database {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    const listener = this.listenClient;
+    this.listenClient = undefined;
+    await listener?.end().catch(() => {});
     await this.pool.end();
   }
 }

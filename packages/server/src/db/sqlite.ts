@@ -86,6 +86,7 @@ export class SqliteDatabase implements Database {
       get: async <T>(sql: string, params: readonly unknown[] = []) => this.getNow<T>(sql, params),
       run: async (sql: string, params: readonly unknown[] = []) => this.runNow(sql, params),
       exec: async (script: string) => this.execNow(script),
+      notify: async () => {},
     };
   }
 
@@ -180,6 +181,11 @@ export class SqliteDatabase implements Database {
       release();
     }
   }
+
+  /** One process owns the file: there is no other instance to tell or to hear from. */
+  async notify(): Promise<void> {}
+
+  async listen(): Promise<void> {}
 
   async ping(): Promise<void> {
     await this.get('SELECT 1');
