@@ -88,6 +88,10 @@ test('bad configuration fails fast with a clear message', async () => {
   const bad = galley(['serve', '--port', 'abc'], {});
   assert.equal(await exited(bad), 1);
   assert.match(bad.output(), /PORT must be 0–65535/);
+  const noDb = galley(['serve', '--port', '0'], { DATABASE_URL: 'postgres://galley:secret-pw@127.0.0.1:1/nowhere' });
+  assert.equal(await exited(noDb), 1);
+  assert.match(noDb.output(), /the database did not answer/);
+  assert.doesNotMatch(noDb.output(), /secret-pw/, 'the URL (and its password) is never printed');
   const unknown = galley(['frobnicate'], {});
   assert.equal(await exited(unknown), 1);
   assert.match(unknown.output(), /unknown command/);

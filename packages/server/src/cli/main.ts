@@ -8,6 +8,7 @@ import { ApiError } from '../core/api-error.ts';
 import { AuthService } from '../core/auth.ts';
 import { CollectionService } from '../core/collections.ts';
 import { connectDatabase } from '../db/connect.ts';
+import { DatabaseUnavailableError } from '../db/database.ts';
 import { migrateSystemTables } from '../db/system-schema.ts';
 import { checkRule } from '../rules/rule-check.ts';
 
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   if (err instanceof ConfigError) process.stderr.write(`galley: ${err.message}\n`);
+  else if (err instanceof DatabaseUnavailableError) process.stderr.write('galley: the database did not answer (check DATABASE_URL and that the server is running)\n');
   else if (err instanceof ApiError) process.stderr.write(`galley: ${err.detail}${err.fieldErrors ? ` (${err.fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; ')})` : ''}\n`);
   else createLogger('error').error({ err }, 'galley failed to start');
   process.exit(1);
