@@ -79,6 +79,17 @@ await describeEachDialect('records', (dialect) => {
     assert.deepEqual(fields, ['author', 'due', 'extra', 'price', 'status', 'tags', 'title']);
   });
 
+  test('dates are checked strictly: no silent rollover of 2024-02-30', async () => {
+    for (const due of ['2024-02-30', '2023-02-29', '2024-13-01', '2024-05-01T25:00:00Z', 'tomorrow']) {
+      const res = await t.request('POST', '/api/v1/collections/posts/records', { body: { title: `date ${due}`, due } });
+      assert.equal(res.status, 400, `${due}: ${res.text}`);
+      assert.equal(res.body.errors[0].code, 'invalid_date');
+    }
+    const ok = await t.request('POST', '/api/v1/collections/posts/records', { body: { title: 'leap day', due: '2024-02-29T12:30:00+02:00' } });
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal(ok.body.due, '2024-02-29T10:30:00.000Z');
+  });
+
   test('relations must exist', async () => {
     const res = await t.request('POST', '/api/v1/collections/posts/records', { body: { title: 'orphan', author: 'doesnotexist123' } });
     assert.equal(res.status, 400);

@@ -10,7 +10,7 @@ import { columnType, timestampColumnType } from '../src/db/column-types.ts';
 import { quoteIdent as q, SqlParams, type Dialect } from '../src/db/database.ts';
 import { evaluateFilter } from '../src/rules/evaluator.ts';
 import { compileFilter } from '../src/rules/filter-compiler.ts';
-import { toIsoDate } from '../src/rules/operands.ts';
+import { toIsoDate } from '../src/core/dates.ts';
 import type { RequestContext } from '../src/rules/request-context.ts';
 import { COLLECTIONS, generateFilter, generateRequest, NOW, POSTS, Random, resolveCollection } from './rules-fixtures.ts';
 

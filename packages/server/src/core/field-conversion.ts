@@ -2,6 +2,7 @@
 // Conversions that would lose information fail, so the migration is refused and nothing changes.
 
 import { isMultiValue, type FieldDef } from './collection-model.ts';
+import { toIsoDate } from './dates.ts';
 
 export type Conversion = { ok: true; value: unknown } | { ok: false };
 
@@ -33,8 +34,8 @@ function scalar(from: FieldDef, to: FieldDef, value: unknown): Conversion {
       if (value === 'true' || value === 'false') return ok(value === 'true');
       return fail;
     case 'date': {
-      const t = typeof value === 'string' ? Date.parse(value) : NaN;
-      return Number.isNaN(t) ? fail : ok(new Date(t).toISOString());
+      const iso = typeof value === 'string' ? toIsoDate(value) : undefined;
+      return iso ? ok(iso) : fail;
     }
     case 'relation':
     case 'file':

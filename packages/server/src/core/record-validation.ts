@@ -3,9 +3,9 @@
 
 import type { FieldError } from '@galley/protocol';
 import { isMultiValue, type CollectionDef, type FieldDef } from './collection-model.ts';
+import { toIsoDate } from './dates.ts';
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 export const RECORD_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 const MAX_TEXT_LENGTH = 1_000_000;
 
@@ -17,14 +17,6 @@ export interface ValidatedBody {
 type Check = { ok: true; value: unknown } | { ok: false; code: string; message: string };
 const ok = (value: unknown): Check => ({ ok: true, value });
 const bad = (code: string, message: string): Check => ({ ok: false, code, message });
-
-/** Normalises an accepted date/time to ISO 8601 UTC with milliseconds, or undefined if it is not one. */
-export function normaliseDate(value: string): string | undefined {
-  if (!DATE_PATTERN.test(value)) return undefined;
-  const t = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value.replace(' ', 'T'));
-  if (Number.isNaN(t)) return undefined;
-  return new Date(t).toISOString();
-}
 
 function checkText(value: unknown, field: FieldDef): Check {
   if (typeof value !== 'string') return bad('invalid_type', 'must be a string');
@@ -50,7 +42,7 @@ function checkScalar(value: unknown, field: FieldDef): Check {
     case 'boolean':
       return typeof value === 'boolean' ? ok(value) : bad('invalid_type', 'must be true or false');
     case 'date': {
-      const iso = typeof value === 'string' ? normaliseDate(value) : undefined;
+      const iso = typeof value === 'string' ? toIsoDate(value) : undefined;
       return iso ? ok(iso) : bad('invalid_date', 'must be an ISO 8601 date or date-time');
     }
     case 'email': {
