@@ -7,6 +7,7 @@ import type { AuthUser } from './caller.ts';
 import type { CollectionService } from './collections.ts';
 import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import { newRecordId, rowToRecord, selectColumns } from './record-rows.ts';
+import { EMAIL_PATTERN } from './record-validation.ts';
 import { quoteIdent as q, SqlParams, UniqueViolationError, type Database } from '../db/database.ts';
 
 export const SESSION_ABSOLUTE_MS = 30 * 24 * 60 * 60 * 1000;
@@ -53,7 +54,7 @@ export class AuthService {
   async createUser(input: { email: string; password: string; roles?: string[]; verified?: boolean }): Promise<AuthUser> {
     const email = normaliseEmail(input.email);
     const errors = [];
-    if (email.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) errors.push({ field: 'email', code: 'invalid_email', message: 'must be an email address' });
+    if (email.length > 254 || !EMAIL_PATTERN.test(email)) errors.push({ field: 'email', code: 'invalid_email', message: 'must be an email address' });
     const problem = passwordProblem(input.password);
     if (problem) errors.push({ field: 'password', code: 'invalid_password', message: problem });
     if (errors.length) throw ApiError.validation(errors);

@@ -52,7 +52,8 @@ export class CollectionService {
     if (!this.byName.has('users')) {
       await this.db.transaction(async (tx) => {
         if (tx.dialect === 'postgres') await tx.exec('SELECT pg_advisory_xact_lock(7311002)');
-        const exists = await tx.get(`SELECT 1 AS x FROM "_collections" WHERE "name" = ${tx.dialect === 'postgres' ? '$1' : '?'}`, ['users']);
+        const p = new SqlParams(tx.dialect);
+        const exists = await tx.get(`SELECT 1 AS x FROM "_collections" WHERE "name" = ${p.add('users')}`, p.values);
         if (exists) return;
         await createCollectionTable(tx, USERS_COLLECTION, true);
         await this.save(tx, USERS_COLLECTION, true);

@@ -5,7 +5,8 @@ import type { FieldError } from '@galley/protocol';
 import { isMultiValue, type CollectionDef, type FieldDef } from './collection-model.ts';
 import { toIsoDate } from './dates.ts';
 
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Deliberately loose (an @ and a dot in the domain): only a mail that arrives proves an address. */
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const RECORD_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 const MAX_TEXT_LENGTH = 1_000_000;
 

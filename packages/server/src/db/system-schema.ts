@@ -1,7 +1,7 @@
 // The system tables (names start with `_`), created and upgraded in order at start.
 // Each step runs once, in a transaction, and is recorded in `_migrations`.
 
-import type { Database, Dialect } from './database.ts';
+import { SqlParams, type Database, type Dialect } from './database.ts';
 import { timestampColumnType } from './column-types.ts';
 
 interface Step {
@@ -53,16 +53,14 @@ export async function migrateSystemTables(db: Database): Promise<void> {
   await db.exec(`CREATE TABLE IF NOT EXISTS "_migrations" ("version" INTEGER PRIMARY KEY, "applied" TEXT NOT NULL)`);
   for (const step of STEPS) {
     await db.transaction(async (tx) => {
-      const p = db.dialect === 'postgres' ? '$1' : '?';
       // On PostgreSQL several instances may start at once: serialise them on an advisory lock.
       if (db.dialect === 'postgres') await tx.exec('SELECT pg_advisory_xact_lock(7311001)');
-      const done = await tx.get(`SELECT 1 AS x FROM "_migrations" WHERE "version" = ${p}`, [step.version]);
+      const check = new SqlParams(db.dialect);
+      const done = await tx.get(`SELECT 1 AS x FROM "_migrations" WHERE "version" = ${check.add(step.version)}`, check.values);
       if (done) return;
       await tx.exec(step.sql(db.dialect));
-      await tx.run(`INSERT INTO "_migrations" ("version", "applied") VALUES (${p}, ${db.dialect === 'postgres' ? '$2' : '?'})`, [
-        step.version,
-        new Date().toISOString(),
-      ]);
+      const record = new SqlParams(db.dialect);
+      await tx.run(`INSERT INTO "_migrations" ("version", "applied") VALUES (${record.add(step.version)}, ${record.add(new Date().toISOString())})`, record.values);
     });
   }
 }
