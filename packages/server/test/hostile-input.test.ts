@@ -134,6 +134,7 @@ await describeEachDialect('hostile input', (dialect) => {
     assertProblem(await t.request('GET', `${RECORDS}?cursor=${Buffer.from('{"__proto__":1}').toString('base64url')}`), 400, 'bad_request', 'object cursor');
     assertProblem(await t.request('GET', `${RECORDS}?sort=${encodeURIComponent('title; DROP TABLE notes')}`), 400, 'invalid_filter', 'sort injection');
     assertProblem(await t.request('GET', `${RECORDS}?count=yes`), 400, 'bad_request', 'count');
+    assertProblem(await t.request('GET', `${RECORDS}?fields=title,nope`), 400, 'bad_request', 'unknown field in fields');
   });
 
   test('malformed collection definitions never reach the database', async () => {

@@ -4,7 +4,7 @@
 import { ExprError } from '@galley/expr';
 import type { FieldError } from '@galley/protocol';
 import { ApiError } from './api-error.ts';
-import { isMultiValue, type CollectionDef, type RuleName } from './collection-model.ts';
+import { findField, isMultiValue, type CollectionDef, type RuleName } from './collection-model.ts';
 import type { Caller } from './caller.ts';
 import type { CollectionService } from './collections.ts';
 import { accessSql, parseCached, requestContext, ruleAccess } from './record-access.ts';
@@ -86,6 +86,7 @@ export class RecordService {
 
   async get(caller: Caller, name: string, id: string, options: { expand?: string; fields?: string[] } = {}): Promise<WriteResult> {
     const collection = this.collections.require(name);
+    checkFields(collection, options.fields);
     const tree = options.expand ? parseExpand(collection, options.expand, this.resolve) : undefined;
     const record = await this.fetchOne(this.db, collection, id, (p) => this.ruleSql(collection, 'view', caller, p));
     if (!record) throw ApiError.notFound('The record');
@@ -100,6 +101,7 @@ export class RecordService {
 
   async list(caller: Caller, name: string, options: ListOptions = {}): Promise<ListResult> {
     const collection = this.collections.require(name);
+    checkFields(collection, options.fields);
     const limit = options.limit ?? DEFAULT_LIMIT;
     const keys = parseSort(collection, options.sort);
     const tree = options.expand ? parseExpand(collection, options.expand, this.resolve) : undefined;
@@ -285,6 +287,12 @@ export class RecordService {
 export function etagMatches(header: string, etag: string): boolean {
   if (header.trim() === '*') return true;
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+/** `fields=` must name fields of the collection (or `expand`): a typo is a 400, not a silently empty record. */
+function checkFields(collection: CollectionDef, fields: string[] | undefined): void {
+  const unknown = fields?.find((f) => f !== 'expand' && !(collection.system && f === 'email') && !findField(collection, f));
+  if (unknown !== undefined) throw new ApiError('bad_request', `fields: "${unknown.slice(0, 100)}" is not a field of ${collection.name}`);
 }
 
 function pickFields(record: ApiRecord, fields: string[]): ApiRecord {
