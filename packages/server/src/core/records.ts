@@ -229,11 +229,27 @@ export class RecordService {
     }
   }
 
-  /** Loads the record a write targets, telling 404 (cannot see it) from 403 (sees it, rule denies). */
-  private async writable(tx: Queryable, caller: Caller, collection: CollectionDef, id: string, rule: 'update' | 'delete', body?: Record<string, unknown>): Promise<ApiRecord> {
+  /**
+   * Loads (and on PostgreSQL locks) the record a write targets, telling 404 (cannot see it) from 403
+   * (sees it, rule denies), and 412 when `If-Match` no longer matches it.
+   */
+  private async writable(
+    tx: Queryable,
+    caller: Caller,
+    collection: CollectionDef,
+    id: string,
+    rule: 'update' | 'delete',
+    ifMatch: string | undefined,
+    body?: Record<string, unknown>,
+  ): Promise<ApiRecord> {
     const access = ruleAccess(collection, rule, caller);
     const record = access === 'none' ? undefined : await this.fetchOne(tx, collection, id, (p) => this.ruleSql(collection, rule, caller, p, body), true);
-    if (record) return record;
+    if (record) {
+      if (ifMatch !== undefined && !etagMatches(ifMatch, recordEtag(record))) {
+        throw new ApiError('precondition_failed', 'the record changed since it was read (If-Match does not match its ETag)');
+      }
+      return record;
+    }
     const visible = await this.fetchOne(tx, collection, id, (p) => this.ruleSql(collection, 'view', caller, p));
     if (!visible) throw ApiError.notFound('The record');
     throw this.denied(caller, rule);
@@ -241,10 +257,7 @@ export class RecordService {
 
   async updateIn(tx: Queryable, caller: Caller, name: string, id: string, body: Record<string, unknown>, ifMatch?: string): Promise<WriteResult> {
     const collection = this.collections.require(name);
-    const existing = await this.writable(tx, caller, collection, id, 'update', body);
-    if (ifMatch !== undefined && !etagMatches(ifMatch, recordEtag(existing))) {
-      throw new ApiError('precondition_failed', 'the record changed since it was read (If-Match does not match its ETag)');
-    }
+    const existing = await this.writable(tx, caller, collection, id, 'update', ifMatch, body);
     const { values, errors } = validateRecordBody(collection, body, true);
     errors.push(...(await this.checkRelations(tx, collection, values)));
     if (errors.length) throw ApiError.validation(errors);
@@ -270,10 +283,7 @@ export class RecordService {
 
   async deleteIn(tx: Queryable, caller: Caller, name: string, id: string, ifMatch?: string): Promise<void> {
     const collection = this.collections.require(name);
-    const existing = await this.writable(tx, caller, collection, id, 'delete');
-    if (ifMatch !== undefined && !etagMatches(ifMatch, recordEtag(existing))) {
-      throw new ApiError('precondition_failed', 'the record changed since it was read (If-Match does not match its ETag)');
-    }
+    await this.writable(tx, caller, collection, id, 'delete', ifMatch);
     const params = new SqlParams(tx.dialect);
     await tx.run(`DELETE FROM ${q(collection.name)} WHERE "id" = ${params.add(id)}`, params.values);
   }
@@ -283,10 +293,14 @@ export class RecordService {
   }
 }
 
-/** `If-Match: *` or a list of ETags (weak or strong: records' validators compare by value). */
+/**
+ * Whether an `If-Match` / `If-None-Match` header (`*` or a list of ETags) names `etag`. Tags compare
+ * by value, weak or strong alike: a record's tag changes with every stored change either way.
+ */
 export function etagMatches(header: string, etag: string): boolean {
   if (header.trim() === '*') return true;
-  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+  const value = etag.replace(/^W\//, '');
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === value);
 }
 
 /** `fields=` must name fields of the collection (or `expand`): a typo is a 400, not a silently empty record. */

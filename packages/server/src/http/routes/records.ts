@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../core/api-error.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../core/idempotency.ts';
-import { DEFAULT_LIMIT, MAX_LIMIT, type ListOptions, type RecordService } from '../../core/records.ts';
+import { DEFAULT_LIMIT, etagMatches, MAX_LIMIT, type ListOptions, type RecordService } from '../../core/records.ts';
 import { RECORD_ID_PATTERN } from '../../core/record-validation.ts';
 import { recordEtag } from '../../core/record-rows.ts';
 
@@ -61,7 +61,7 @@ function sendJson(request: FastifyRequest, reply: FastifyReply, body: string, et
   // Rules may depend on who asks: shared caches must not store, clients must revalidate.
   reply.header('cache-control', 'private, no-cache');
   const inm = request.headers['if-none-match'];
-  if (inm !== undefined && (inm.trim() === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag.replace(/^W\//, '')))) {
+  if (inm !== undefined && etagMatches(inm, etag)) {
     return reply.code(304).send();
   }
   return reply.type('application/json; charset=utf-8').send(body);
