@@ -88,6 +88,11 @@ export class CollectionService {
     return def;
   }
 
+  /** The other collections with a relation field pointing at `name`. */
+  private relatedFrom(name: string): CollectionDef[] {
+    return this.list().filter((c) => c.name !== name && c.fields.some((f) => f.type === 'relation' && f.collection === name));
+  }
+
   private validate(input: unknown, current?: CollectionDef): CollectionDef {
     return validateCollectionInput(input, {
       current,
@@ -129,7 +134,7 @@ export class CollectionService {
     next.created = current.created;
     matchFieldIds(current.fields, next.fields);
     // Relations elsewhere follow a renamed collection.
-    const dependants = next.name !== current.name ? this.list().filter((c) => c.name !== current.name && c.fields.some((f) => f.collection === current.name)) : [];
+    const dependants = next.name !== current.name ? this.relatedFrom(current.name) : [];
     await this.db.transaction(async (tx) => {
       await migrateCollectionTable(tx, current, next);
       await this.save(tx, next, false, current.name);
@@ -153,7 +158,7 @@ export class CollectionService {
   async delete(name: string): Promise<void> {
     const current = this.require(name);
     if (current.system) throw new ApiError('forbidden', `the built-in collection "${name}" cannot be deleted`);
-    const referrers = this.list().filter((c) => c.name !== name && c.fields.some((f) => f.type === 'relation' && f.collection === name));
+    const referrers = this.relatedFrom(name);
     if (referrers.length > 0) {
       throw new ApiError('conflict', `collection "${name}" is related to by ${referrers.map((c) => c.name).join(', ')}; remove those relation fields first`);
     }
