@@ -40,6 +40,11 @@ function isUnavailable(e: PgError & { severity?: string }): boolean {
   return /Connection terminated|timeout exceeded when trying to connect/i.test(e.message ?? '');
 }
 
+/** For `.catch(rethrow)`: the driver's error, as the Database port's errors where one applies. */
+function rethrow(err: unknown): never {
+  throw translateError(err);
+}
+
 function translateError(err: unknown): unknown {
   const e = err as PgError;
   if (e && typeof e === 'object' && isUnavailable(e)) {
@@ -94,9 +99,7 @@ export class PostgresDatabase implements Database {
       // ("cached plan must not change result type"): forget our statements and run it afresh.
       if (name && (err as PgError).code === '0A000') {
         this.resetStatementCache();
-        return run(undefined).catch((again: unknown) => {
-          throw translateError(again);
-        });
+        return run(undefined).catch(rethrow);
       }
       throw translateError(err);
     });
@@ -111,15 +114,11 @@ export class PostgresDatabase implements Database {
         changes: (await this.query(client, sql, params)).rowCount ?? 0,
       }),
       exec: async (script: string) => {
-        await client.query(script).catch((err: unknown) => {
-          throw translateError(err);
-        });
+        await client.query(script).catch(rethrow);
       },
       // pg_notify inside a transaction is delivered at commit, and not at all on rollback.
       notify: async (channel: string) => {
-        await client.query('SELECT pg_notify($1, $2)', [channel, '']).catch((err: unknown) => {
-          throw translateError(err);
-        });
+        await client.query('SELECT pg_notify($1, $2)', [channel, '']).catch(rethrow);
       },
     };
   }
@@ -178,9 +177,7 @@ export class PostgresDatabase implements Database {
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect().catch((err: unknown) => {
-      throw translateError(err);
-    });
+    const client = await this.pool.connect().catch(rethrow);
     try {
       await client.query('BEGIN');
       try {
@@ -197,9 +194,7 @@ export class PostgresDatabase implements Database {
   }
 
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1').catch((err: unknown) => {
-      throw translateError(err);
-    });
+    await this.pool.query('SELECT 1').catch(rethrow);
   }
 
   resetStatementCache(): void {
