@@ -110,8 +110,9 @@ export class RecordService {
     const rule = this.ruleSql(collection, 'list', caller, params);
     if (rule) where.push(`(${rule})`);
     if (options.filter !== undefined && options.filter.trim() !== '') where.push(`(${this.filterSql(collection, options.filter, caller, params)})`);
-    const countWhere = [...where];
-    const countValues = [...params.values];
+    // The count ignores the cursor: keep the conditions and values as they are before it is added.
+    const countWhere = options.count ? [...where] : [];
+    const countValues = options.count ? [...params.values] : [];
     if (options.cursor) where.push(keysetSql(keys, decodeCursor(keys, options.cursor), ALIAS, params));
     const sql =
       `SELECT ${selectColumns(collection, ALIAS)} FROM ${q(collection.name)} ${ALIAS}` +
