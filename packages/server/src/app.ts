@@ -8,6 +8,7 @@ import type { GalleyConfig } from './config/config.ts';
 import { AuthService } from './core/auth.ts';
 import { CollectionService } from './core/collections.ts';
 import { RecordService } from './core/records.ts';
+import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
 import { connectDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrateSystemTables } from './db/system-schema.ts';
@@ -21,6 +22,7 @@ export interface Services {
   collections: CollectionService;
   records: RecordService;
   auth: AuthService;
+  secret: ServerSecret;
 }
 
 export interface App {
@@ -50,6 +52,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
   const db = connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
   try {
     await migrateSystemTables(db);
+    const secret = await loadServerSecret(db, config.secret);
     const collections = new CollectionService(db, checkRule);
     await collections.load();
     await collections.watch((err) => logger.error({ err }, 'reloading collection definitions failed'));
@@ -59,7 +62,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
     }
-    const services: Services = { db, collections, records, auth };
+    const services: Services = { db, collections, records, auth, secret };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,

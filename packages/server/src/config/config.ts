@@ -18,6 +18,8 @@ export interface GalleyConfig {
   logLevel: string;
   /** Pool size for PostgreSQL. */
   dbPoolSize: number;
+  /** GALLEY_SECRET; absent: generated once and kept in the database (core/secrets.ts). */
+  secret?: string;
 }
 
 export class ConfigError extends Error {}
@@ -74,6 +76,8 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
   if (Boolean(email) !== Boolean(password)) {
     throw new ConfigError('GALLEY_ADMIN_EMAIL and GALLEY_ADMIN_PASSWORD must be set together');
   }
+  const secret = env.GALLEY_SECRET || undefined;
+  if (secret && secret.length < 32) throw new ConfigError('GALLEY_SECRET must be at least 32 characters (or unset: one is generated)');
   return {
     host,
     port,
@@ -87,5 +91,6 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     admin: email && password ? { email, password } : undefined,
     logLevel: env.GALLEY_LOG_LEVEL ?? 'info',
     dbPoolSize: parsePositiveInt('GALLEY_DB_POOL_SIZE', env.GALLEY_DB_POOL_SIZE ?? '10'),
+    secret,
   };
 }

@@ -47,6 +47,19 @@ CREATE INDEX "_idempotency_created" ON "_idempotency" ("created");
 `;
     },
   },
+  {
+    // The server secret (core/secrets.ts), shared by every instance.
+    version: 2,
+    sql: (d) => `
+CREATE TABLE "_secrets" (
+  "name" TEXT PRIMARY KEY,
+  "value" TEXT NOT NULL,
+  "created" ${timestampColumnType(d)} NOT NULL
+);
+`,
+  },
+  // Later steps, one per capability, in version order: 3 accounts, 4 MFA and OAuth, 5 change log
+  // and realtime, 6 files and jobs.
 ];
 
 export async function migrateSystemTables(db: Database): Promise<void> {
