@@ -91,7 +91,11 @@ export class AuthService {
     }
   }
 
-  async login(email: unknown, password: unknown, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
+  /**
+   * Checks an email and password; the user when they match. Password login is
+   * `verifyCredentials` then `signIn`; a second factor (MFA) steps in between the two.
+   */
+  async verifyCredentials(email: unknown, password: unknown): Promise<AuthUser> {
     if (typeof email !== 'string' || typeof password !== 'string' || email.length > 254 || password.length > 1024) {
       throw new ApiError('invalid_credentials', 'the email or password is wrong');
     }
@@ -99,8 +103,16 @@ export class AuthService {
     // Verify against a dummy hash for unknown accounts so the answer takes as long either way.
     const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password);
     if (!user || !ok) throw new ApiError('invalid_credentials', 'the email or password is wrong');
-    const token = await this.createSession(user.id, meta);
-    return { user: AuthService.publicUser(user), token };
+    return AuthService.publicUser(user);
+  }
+
+  /** Opens a session for a user whose identity is proven (password, second factor, OAuth…). */
+  async signIn(user: AuthUser, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
+    return { user, token: await this.createSession(user.id, meta) };
+  }
+
+  async login(email: unknown, password: unknown, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
+    return this.signIn(await this.verifyCredentials(email, password), meta);
   }
 
   async createSession(userId: string, meta: SessionMeta): Promise<string> {
