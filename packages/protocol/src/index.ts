@@ -1,3 +1,4 @@
 // @galley/protocol: the shapes on the wire, shared by the server, the SDK and the dashboard.
 export * from './errors.ts';
 export * from './records.ts';
+export * from './realtime.ts';

@@ -22,6 +22,8 @@ export interface GalleyConfig {
   secret?: string;
   /** How long the change log keeps changes: GALLEY_CHANGES_RETENTION_HOURS / _ROWS. */
   changesRetention: { hours: number; rows: number };
+  /** Realtime connections: ping interval (GALLEY_REALTIME_PING_SECONDS) and send-buffer bound (GALLEY_REALTIME_BUFFER_BYTES). */
+  realtime: { pingIntervalMs: number; maxBufferBytes: number };
 }
 
 export class ConfigError extends Error {}
@@ -97,6 +99,10 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     changesRetention: {
       hours: parsePositiveInt('GALLEY_CHANGES_RETENTION_HOURS', env.GALLEY_CHANGES_RETENTION_HOURS ?? '24'),
       rows: parsePositiveInt('GALLEY_CHANGES_RETENTION_ROWS', env.GALLEY_CHANGES_RETENTION_ROWS ?? '1000000'),
+    },
+    realtime: {
+      pingIntervalMs: 1000 * parsePositiveInt('GALLEY_REALTIME_PING_SECONDS', env.GALLEY_REALTIME_PING_SECONDS ?? '30'),
+      maxBufferBytes: parsePositiveInt('GALLEY_REALTIME_BUFFER_BYTES', env.GALLEY_REALTIME_BUFFER_BYTES ?? String(1024 * 1024)),
     },
   };
 }
