@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { GalleyConfig } from './config/config.ts';
 import { AuthService } from './core/auth.ts';
+import { ChangeLog } from './core/changes.ts';
 import { CollectionService } from './core/collections.ts';
 import { RecordService } from './core/records.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
@@ -22,6 +23,7 @@ export interface Services {
   collections: CollectionService;
   records: RecordService;
   auth: AuthService;
+  changes: ChangeLog;
   secret: ServerSecret;
 }
 
@@ -56,13 +58,15 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const collections = new CollectionService(db, checkRule);
     await collections.load();
     await collections.watch((err) => logger.error({ err }, 'reloading collection definitions failed'));
-    const records = new RecordService(db, collections);
+    const changes = new ChangeLog(db, config.changesRetention);
+    changes.startPruning((err) => logger.error({ err }, 'pruning the change log failed'));
+    const records = new RecordService(db, collections, changes);
     const auth = new AuthService(db, collections);
     if (config.admin) {
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
     }
-    const services: Services = { db, collections, records, auth, secret };
+    const services: Services = { db, collections, records, auth, secret, changes };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
@@ -80,6 +84,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       close: () =>
         (closed ??= (async () => {
           await http.close();
+          changes.stop();
           await db.close();
         })()),
     };

@@ -20,6 +20,8 @@ export interface GalleyConfig {
   dbPoolSize: number;
   /** GALLEY_SECRET; absent: generated once and kept in the database (core/secrets.ts). */
   secret?: string;
+  /** How long the change log keeps changes: GALLEY_CHANGES_RETENTION_HOURS / _ROWS. */
+  changesRetention: { hours: number; rows: number };
 }
 
 export class ConfigError extends Error {}
@@ -92,5 +94,9 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     logLevel: env.GALLEY_LOG_LEVEL ?? 'info',
     dbPoolSize: parsePositiveInt('GALLEY_DB_POOL_SIZE', env.GALLEY_DB_POOL_SIZE ?? '10'),
     secret,
+    changesRetention: {
+      hours: parsePositiveInt('GALLEY_CHANGES_RETENTION_HOURS', env.GALLEY_CHANGES_RETENTION_HOURS ?? '24'),
+      rows: parsePositiveInt('GALLEY_CHANGES_RETENTION_ROWS', env.GALLEY_CHANGES_RETENTION_ROWS ?? '1000000'),
+    },
   };
 }
