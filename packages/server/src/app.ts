@@ -14,6 +14,8 @@ import { connectDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrateSystemTables } from './db/system-schema.ts';
 import { buildHttpServer } from './http/server.ts';
+import { connectStorage } from './storage/connect.ts';
+import type { Storage } from './storage/storage.ts';
 import { checkRule } from './rules/rule-check.ts';
 
 export const VERSION = '0.1.0';
@@ -25,6 +27,7 @@ export interface Services {
   auth: AuthService;
   changes: ChangeLog;
   secret: ServerSecret;
+  storage: Storage;
 }
 
 export interface App {
@@ -52,6 +55,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
   const logger = options.logger ?? createLogger(config.logLevel);
   if (!config.databaseUrl) fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  const storage = connectStorage(config.storage);
   try {
     await migrateSystemTables(db);
     const secret = await loadServerSecret(db, config.secret);
@@ -66,7 +70,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
     }
-    const services: Services = { db, collections, records, auth, secret, changes };
+    const services: Services = { db, collections, records, auth, secret, changes, storage };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
@@ -85,10 +89,12 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
         (closed ??= (async () => {
           await http.close();
           changes.stop();
+          await storage.close();
           await db.close();
         })()),
     };
   } catch (err) {
+    await storage.close().catch(() => {});
     await db.close().catch(() => {});
     throw err;
   }
