@@ -8,7 +8,9 @@ import type { GalleyConfig } from './config/config.ts';
 import { AuthService } from './core/auth.ts';
 import { CollectionService } from './core/collections.ts';
 import { RecordService } from './core/records.ts';
+import { MfaService } from './core/mfa.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
+import { SignInService } from './core/sign-in.ts';
 import { connectDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrateSystemTables } from './db/system-schema.ts';
@@ -22,6 +24,8 @@ export interface Services {
   collections: CollectionService;
   records: RecordService;
   auth: AuthService;
+  mfa: MfaService;
+  signIn: SignInService;
   secret: ServerSecret;
 }
 
@@ -62,7 +66,9 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
     }
-    const services: Services = { db, collections, records, auth, secret };
+    const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
+    const signIn = new SignInService(db, auth, mfa);
+    const services: Services = { db, collections, records, auth, mfa, signIn, secret };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,

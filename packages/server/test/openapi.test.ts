@@ -227,8 +227,11 @@ describe('OpenAPI document', () => {
       'updateCollection', 'deleteCollection', 'runBatch', 'listPostsRecords', 'getPostsRecord', 'createPostsRecord', 'updatePostsRecord',
       'deletePostsRecord', 'listBlogAuthorsRecords', 'listUsersRecords',
     ]) assert.ok(ids.includes(id), id);
-    // Only the three auth endpoints that exist.
-    assert.deepEqual(Object.keys(paths).filter((p) => p.startsWith('/api/v1/auth/')).sort(), ['/api/v1/auth/login', '/api/v1/auth/logout', '/api/v1/auth/me']);
+    // Only the auth endpoints that exist.
+    assert.deepEqual(Object.keys(paths).filter((p) => p.startsWith('/api/v1/auth/')).sort(), [
+      '/api/v1/auth/login', '/api/v1/auth/logout', '/api/v1/auth/me',
+      '/api/v1/auth/mfa', '/api/v1/auth/mfa/recovery-codes', '/api/v1/auth/mfa/totp', '/api/v1/auth/mfa/totp/confirm', '/api/v1/auth/mfa/verify',
+    ]);
     // Stable: the same collections in another order give the same document.
     assert.deepEqual(buildOpenApiDocument([...SAMPLE].reverse(), { version: '1.2.3' }), doc);
   });

@@ -20,6 +20,8 @@ export interface GalleyConfig {
   dbPoolSize: number;
   /** GALLEY_SECRET; absent: generated once and kept in the database (core/secrets.ts). */
   secret?: string;
+  /** The issuer name authenticator apps show for Galley's TOTP entries (GALLEY_MFA_ISSUER). */
+  mfaIssuer: string;
 }
 
 export class ConfigError extends Error {}
@@ -92,5 +94,6 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     logLevel: env.GALLEY_LOG_LEVEL ?? 'info',
     dbPoolSize: parsePositiveInt('GALLEY_DB_POOL_SIZE', env.GALLEY_DB_POOL_SIZE ?? '10'),
     secret,
+    mfaIssuer: env.GALLEY_MFA_ISSUER || 'Galley',
   };
 }
