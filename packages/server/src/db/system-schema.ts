@@ -59,6 +59,45 @@ CREATE TABLE "_secrets" (
 `,
   },
   {
+    // MFA (core/mfa.ts, core/mfa-tickets.ts) and OAuth identities (core/oauth.ts).
+    version: 4,
+    sql: (d) => {
+      const ts = timestampColumnType(d);
+      return `
+CREATE TABLE "_mfa_totp" (
+  "user_id" TEXT PRIMARY KEY,
+  "secret" TEXT NOT NULL,
+  "confirmed" ${ts},
+  "last_step" INTEGER,
+  "created" ${ts} NOT NULL
+);
+CREATE TABLE "_mfa_recovery_codes" (
+  "user_id" TEXT NOT NULL,
+  "code_hash" TEXT NOT NULL,
+  "used" ${ts},
+  PRIMARY KEY ("user_id", "code_hash")
+);
+CREATE TABLE "_mfa_tickets" (
+  "token_hash" TEXT PRIMARY KEY,
+  "user_id" TEXT NOT NULL,
+  "expires" ${ts} NOT NULL,
+  "attempts" INTEGER NOT NULL,
+  "created" ${ts} NOT NULL
+);
+CREATE INDEX "_mfa_tickets_expires" ON "_mfa_tickets" ("expires");
+CREATE TABLE "_oauth_identities" (
+  "provider" TEXT NOT NULL,
+  "subject" TEXT NOT NULL,
+  "user_id" TEXT NOT NULL,
+  "email" TEXT,
+  "created" ${ts} NOT NULL,
+  PRIMARY KEY ("provider", "subject")
+);
+CREATE INDEX "_oauth_identities_user" ON "_oauth_identities" ("user_id");
+`;
+    }
+  },
+  {
     // The change log (core/changes.ts): one row per record change, numbered gap-free in commit
     // order from the one-row counter `_changes_head`, which also remembers how far it was pruned;
     // the positions of durable consumers of the log; webhooks and their deliveries (an outbox).
