@@ -14,11 +14,15 @@ import type { SessionsEnded } from './core/auth.ts';
 import { RealtimeHub } from './core/realtime-hub.ts';
 import { CollectionService } from './core/collections.ts';
 import { RecordService } from './core/records.ts';
+import { MfaService } from './core/mfa.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
+import { SignInService } from './core/sign-in.ts';
 import { connectDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrateSystemTables } from './db/system-schema.ts';
 import { buildHttpServer } from './http/server.ts';
+import { connectStorage } from './storage/connect.ts';
+import type { Storage } from './storage/storage.ts';
 import { checkRule } from './rules/rule-check.ts';
 
 export const VERSION = '0.1.0';
@@ -29,9 +33,12 @@ export interface Services {
   records: RecordService;
   auth: AuthService;
   changes: ChangeLog;
+  mfa: MfaService;
+  signIn: SignInService;
   secret: ServerSecret;
   bus: Bus;
   realtime: RealtimeHub;
+  storage: Storage;
 }
 
 export interface App {
@@ -59,6 +66,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
   const logger = options.logger ?? createLogger(config.logLevel);
   if (!config.databaseUrl) fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  const storage = connectStorage(config.storage);
   try {
     await migrateSystemTables(db);
     const secret = await loadServerSecret(db, config.secret);
@@ -84,14 +92,16 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const logFailure = (what: string) => (err: unknown) => logger.error({ err }, what);
     // A session that ends loses its realtime connections at once here, and through the bus elsewhere.
     auth.onSessionsEnded(async (ended) => {
-      await realtime.sessionsEnded(ended);
+      await realtime.sessionsEnded(ended).catch(logFailure('closing ended realtime sessions failed'));
       await bus.publish(BUS_CHANNELS.sessions, JSON.stringify(ended)).catch(logFailure('announcing ended sessions failed'));
     });
     await bus.subscribe(BUS_CHANNELS.sessions, (message) => {
       const ended = message ? parseSessionsEnded(message) : undefined;
       void (ended ? realtime.sessionsEnded(ended) : realtime.recheckSessions(() => true)).catch(logFailure('checking realtime sessions failed'));
     });
-    const services: Services = { db, collections, records, auth, secret, changes, bus, realtime };
+    const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
+    const signIn = new SignInService(db, auth, mfa);
+    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage, bus, realtime };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
@@ -112,10 +122,12 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
           feed.stop();
           changes.stop();
           await bus.close();
+          await storage.close();
           await db.close();
         })()),
     };
   } catch (err) {
+    await storage.close().catch(() => {});
     await db.close().catch(() => {});
     throw err;
   }

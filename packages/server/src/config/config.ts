@@ -2,6 +2,7 @@
 // The only module that reads process.env; everything else receives a GalleyConfig.
 
 import path from 'node:path';
+import { parseStorageUrl, type StorageConfig } from './storage-config.ts';
 
 export interface GalleyConfig {
   host: string;
@@ -10,7 +11,8 @@ export interface GalleyConfig {
   /** Absent: SQLite in the data folder. */
   databaseUrl?: string;
   redisUrl?: string;
-  storageUrl?: string;
+  /** STORAGE_URL: a local folder (default) or an S3 bucket. */
+  storage: StorageConfig;
   publicUrl: string;
   allowedOrigins: string[];
   bodyLimit: number;
@@ -24,6 +26,8 @@ export interface GalleyConfig {
   changesRetention: { hours: number; rows: number };
   /** Realtime connections: ping interval (GALLEY_REALTIME_PING_SECONDS) and send-buffer bound (GALLEY_REALTIME_BUFFER_BYTES). */
   realtime: { pingIntervalMs: number; maxBufferBytes: number };
+  /** The issuer name authenticator apps show for Galley's TOTP entries (GALLEY_MFA_ISSUER). */
+  mfaIssuer: string;
 }
 
 export class ConfigError extends Error {}
@@ -88,7 +92,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     dataDir,
     databaseUrl,
     redisUrl: env.REDIS_URL || undefined,
-    storageUrl: env.STORAGE_URL || undefined,
+    storage: parseStorageUrl(env.STORAGE_URL || undefined, dataDir, env, (m) => new ConfigError(m)),
     publicUrl,
     allowedOrigins,
     bodyLimit: parsePositiveInt('GALLEY_BODY_LIMIT', env.GALLEY_BODY_LIMIT ?? String(10 * 1024 * 1024)),
@@ -104,5 +108,6 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
       pingIntervalMs: 1000 * parsePositiveInt('GALLEY_REALTIME_PING_SECONDS', env.GALLEY_REALTIME_PING_SECONDS ?? '30'),
       maxBufferBytes: parsePositiveInt('GALLEY_REALTIME_BUFFER_BYTES', env.GALLEY_REALTIME_BUFFER_BYTES ?? String(1024 * 1024)),
     },
+    mfaIssuer: env.GALLEY_MFA_ISSUER || 'Galley',
   };
 }
