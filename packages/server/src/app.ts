@@ -8,6 +8,7 @@ import type { GalleyConfig } from './config/config.ts';
 import { AuthService } from './core/auth.ts';
 import { BUS_CHANNELS, type Bus } from './bus/bus.ts';
 import { DatabaseBus } from './bus/database-bus.ts';
+import { RedisBus } from './bus/redis-bus.ts';
 import { ChangeFeed } from './core/change-feed.ts';
 import { ChangeLog } from './core/changes.ts';
 import type { SessionsEnded } from './core/auth.ts';
@@ -81,7 +82,8 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
     }
-    const bus: Bus = new DatabaseBus(db);
+    // Wake-ups between instances: Redis pub/sub when there is a Redis, else the database's NOTIFY.
+    const bus: Bus = config.redisUrl ? await connectRedisBus(config.redisUrl, config.redisPrefix, logger) : new DatabaseBus(db);
     const feed = new ChangeFeed(changes, bus, (err) => logger.error({ err }, 'reading the change log failed'));
     const realtime = new RealtimeHub(
       { collections, auth, log: changes, feed, loadRecords: (def, ids) => records.findByIds(def, ids), logger },
@@ -143,4 +145,15 @@ function parseSessionsEnded(message: string): SessionsEnded | undefined {
     // Not ours: fall through.
   }
   return undefined;
+}
+
+async function connectRedisBus(url: string, prefix: string, logger: Logger): Promise<RedisBus> {
+  const bus = new RedisBus(url, prefix, (err) => logger.warn({ err }, 'redis bus connection problem'));
+  try {
+    await bus.connect();
+  } catch (err) {
+    await bus.close();
+    throw err;
+  }
+  return bus;
 }

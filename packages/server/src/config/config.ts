@@ -11,6 +11,8 @@ export interface GalleyConfig {
   /** Absent: SQLite in the data folder. */
   databaseUrl?: string;
   redisUrl?: string;
+  /** Prefix of every Redis key and channel (GALLEY_REDIS_PREFIX), so deployments can share one Redis. */
+  redisPrefix: string;
   /** STORAGE_URL: a local folder (default) or an S3 bucket. */
   storage: StorageConfig;
   publicUrl: string;
@@ -92,6 +94,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     dataDir,
     databaseUrl,
     redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.GALLEY_REDIS_PREFIX ?? 'galley:',
     storage: parseStorageUrl(env.STORAGE_URL || undefined, dataDir, env, (m) => new ConfigError(m)),
     publicUrl,
     allowedOrigins,
