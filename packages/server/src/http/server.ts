@@ -9,6 +9,7 @@ import { ApiError } from '../core/api-error.ts';
 import type { Services } from '../app.ts';
 import { registerJsonParser } from './json-body.ts';
 import { frameworkErrorHandler, registerProblemHandlers } from './problem.ts';
+import { lazyRequestLogger } from './request-logger.ts';
 import { registerSession } from './session.ts';
 import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batch.ts';
@@ -33,6 +34,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    childLoggerFactory: lazyRequestLogger,
     // A caller-chosen id is kept when it is harmless, so traces can cross services.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
