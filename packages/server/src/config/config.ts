@@ -26,6 +26,8 @@ export interface GalleyConfig {
   changesRetention: { hours: number; rows: number };
   /** The issuer name authenticator apps show for Galley's TOTP entries (GALLEY_MFA_ISSUER). */
   mfaIssuer: string;
+  /** Realtime connections: ping interval (GALLEY_REALTIME_PING_SECONDS) and send-buffer bound (GALLEY_REALTIME_BUFFER_BYTES). */
+  realtime: { pingIntervalMs: number; maxBufferBytes: number };
 }
 
 export class ConfigError extends Error {}
@@ -103,5 +105,9 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
       rows: parsePositiveInt('GALLEY_CHANGES_RETENTION_ROWS', env.GALLEY_CHANGES_RETENTION_ROWS ?? '1000000'),
     },
     mfaIssuer: env.GALLEY_MFA_ISSUER || 'Galley',
+    realtime: {
+      pingIntervalMs: 1000 * parsePositiveInt('GALLEY_REALTIME_PING_SECONDS', env.GALLEY_REALTIME_PING_SECONDS ?? '30'),
+      maxBufferBytes: parsePositiveInt('GALLEY_REALTIME_BUFFER_BYTES', env.GALLEY_REALTIME_BUFFER_BYTES ?? String(1024 * 1024)),
+    },
   };
 }

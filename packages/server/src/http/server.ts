@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
+import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
 import { ApiError } from '../core/api-error.ts';
 import type { Services } from '../app.ts';
@@ -17,6 +18,7 @@ import { collectionRoutes } from './routes/collections.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mfaRoutes } from './routes/mfa.ts';
+import { realtimeRoutes, websocketOptions } from './routes/realtime.ts';
 import { recordRoutes } from './routes/records.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -49,6 +51,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
     // Strict schemas: a number is not a string, and unknown properties are reported, not dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   }) as unknown as FastifyInstance;
+  await app.register(websocket, websocketOptions(services.realtime));
 
   let closing = false;
   app.addHook('onClose', async () => {
@@ -71,6 +74,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(collectionRoutes, { collections: services.collections });
   await app.register(recordRoutes, { records: services.records });
   await app.register(batchRoutes, { db: services.db, records: services.records });
+  await app.register(realtimeRoutes, { hub: services.realtime, allowedOrigins: options.allowedOrigins });
   await app.register(docsRoutes, {
     listCollections: async () => services.collections.list(),
     collectionsVersion: () => services.collections.version,
