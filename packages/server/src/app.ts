@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import type { GalleyConfig } from './config/config.ts';
 import { AuthService } from './core/auth.ts';
 import { CollectionService } from './core/collections.ts';
+import { DEFAULT_JOB_OPTIONS, JobQueue } from './core/jobs.ts';
 import { RecordService } from './core/records.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
 import { connectDatabase } from './db/connect.ts';
@@ -26,6 +27,7 @@ export interface Services {
   auth: AuthService;
   secret: ServerSecret;
   storage: Storage;
+  jobs: JobQueue;
 }
 
 export interface App {
@@ -66,7 +68,12 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
     }
-    const services: Services = { db, collections, records, auth, secret, storage };
+    const jobs = new JobQueue(db, {
+      ...DEFAULT_JOB_OPTIONS,
+      concurrency: config.jobConcurrency,
+      onError: (err, job) => logger.warn({ err, job }, 'background job failed'),
+    });
+    const services: Services = { db, collections, records, auth, secret, storage, jobs };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
@@ -74,6 +81,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       version: VERSION,
       logger,
     });
+    await jobs.start();
     let closed: Promise<void> | undefined;
     return {
       config,
@@ -84,6 +92,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       close: () =>
         (closed ??= (async () => {
           await http.close();
+          await jobs.stop();
           await storage.close();
           await db.close();
         })()),
