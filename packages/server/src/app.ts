@@ -6,10 +6,13 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { GalleyConfig } from './config/config.ts';
 import { AuthService } from './core/auth.ts';
+import { ChangeLog } from './core/changes.ts';
 import { CollectionService } from './core/collections.ts';
 import { DEFAULT_JOB_OPTIONS, JobQueue } from './core/jobs.ts';
 import { RecordService } from './core/records.ts';
+import { MfaService } from './core/mfa.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
+import { SignInService } from './core/sign-in.ts';
 import { connectDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrateSystemTables } from './db/system-schema.ts';
@@ -25,6 +28,9 @@ export interface Services {
   collections: CollectionService;
   records: RecordService;
   auth: AuthService;
+  changes: ChangeLog;
+  mfa: MfaService;
+  signIn: SignInService;
   secret: ServerSecret;
   storage: Storage;
   jobs: JobQueue;
@@ -62,18 +68,22 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const collections = new CollectionService(db, checkRule);
     await collections.load();
     await collections.watch((err) => logger.error({ err }, 'reloading collection definitions failed'));
-    const records = new RecordService(db, collections);
+    const changes = new ChangeLog(db, config.changesRetention);
+    changes.startPruning((err) => logger.error({ err }, 'pruning the change log failed'));
+    const records = new RecordService(db, collections, changes);
     const auth = new AuthService(db, collections);
     if (config.admin) {
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
     }
+    const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
+    const signIn = new SignInService(db, auth, mfa);
     const jobs = new JobQueue(db, {
       ...DEFAULT_JOB_OPTIONS,
       concurrency: config.jobConcurrency,
       onError: (err, job) => logger.warn({ err, job }, 'background job failed'),
     });
-    const services: Services = { db, collections, records, auth, secret, storage, jobs };
+    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage, jobs };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
@@ -93,6 +103,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
         (closed ??= (async () => {
           await http.close();
           await jobs.stop();
+          changes.stop();
           await storage.close();
           await db.close();
         })()),

@@ -24,6 +24,10 @@ export interface GalleyConfig {
   jobConcurrency: number;
   /** GALLEY_SECRET; absent: generated once and kept in the database (core/secrets.ts). */
   secret?: string;
+  /** How long the change log keeps changes: GALLEY_CHANGES_RETENTION_HOURS / _ROWS. */
+  changesRetention: { hours: number; rows: number };
+  /** The issuer name authenticator apps show for Galley's TOTP entries (GALLEY_MFA_ISSUER). */
+  mfaIssuer: string;
 }
 
 export class ConfigError extends Error {}
@@ -97,5 +101,10 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     dbPoolSize: parsePositiveInt('GALLEY_DB_POOL_SIZE', env.GALLEY_DB_POOL_SIZE ?? '10'),
     jobConcurrency: parsePositiveInt('GALLEY_JOB_CONCURRENCY', env.GALLEY_JOB_CONCURRENCY ?? '2'),
     secret,
+    changesRetention: {
+      hours: parsePositiveInt('GALLEY_CHANGES_RETENTION_HOURS', env.GALLEY_CHANGES_RETENTION_HOURS ?? '24'),
+      rows: parsePositiveInt('GALLEY_CHANGES_RETENTION_ROWS', env.GALLEY_CHANGES_RETENTION_ROWS ?? '1000000'),
+    },
+    mfaIssuer: env.GALLEY_MFA_ISSUER || 'Galley',
   };
 }
