@@ -13,6 +13,7 @@ import { ChangeLog } from './core/changes.ts';
 import type { SessionsEnded } from './core/auth.ts';
 import { RealtimeHub } from './core/realtime-hub.ts';
 import { CollectionService } from './core/collections.ts';
+import { DEFAULT_JOB_OPTIONS, JobQueue } from './core/jobs.ts';
 import { RecordService } from './core/records.ts';
 import { MfaService } from './core/mfa.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
@@ -39,6 +40,7 @@ export interface Services {
   storage: Storage;
   bus: Bus;
   realtime: RealtimeHub;
+  jobs: JobQueue;
 }
 
 export interface App {
@@ -101,7 +103,12 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       const ended = message ? parseSessionsEnded(message) : undefined;
       void (ended ? realtime.sessionsEnded(ended) : realtime.recheckSessions(() => true)).catch(logFailure('checking realtime sessions failed'));
     });
-    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage, bus, realtime };
+    const jobs = new JobQueue(db, {
+      ...DEFAULT_JOB_OPTIONS,
+      concurrency: config.jobConcurrency,
+      onError: (err, job) => logger.warn({ err, job }, 'background job failed'),
+    });
+    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage, bus, realtime, jobs };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
@@ -109,6 +116,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       version: VERSION,
       logger,
     });
+    await jobs.start();
     let closed: Promise<void> | undefined;
     return {
       config,
@@ -120,6 +128,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
         (closed ??= (async () => {
           await http.close();
           feed.stop();
+          await jobs.stop();
           changes.stop();
           await storage.close();
           await bus.close();
