@@ -9,6 +9,8 @@ import { AuthService } from './core/auth.ts';
 import { CollectionService } from './core/collections.ts';
 import { RecordService } from './core/records.ts';
 import { MfaService } from './core/mfa.ts';
+import { OAuthService } from './core/oauth.ts';
+import { createOAuthProvider } from './core/oauth-providers.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
 import { SignInService } from './core/sign-in.ts';
 import { connectDatabase } from './db/connect.ts';
@@ -26,6 +28,7 @@ export interface Services {
   auth: AuthService;
   mfa: MfaService;
   signIn: SignInService;
+  oauth: OAuthService;
   secret: ServerSecret;
 }
 
@@ -68,7 +71,12 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     }
     const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
     const signIn = new SignInService(db, auth, mfa);
-    const services: Services = { db, collections, records, auth, mfa, signIn, secret };
+    const oauth = new OAuthService(db, auth, signIn, config.oauthProviders.map(createOAuthProvider), {
+      publicUrl: config.publicUrl,
+      allowedOrigins: config.allowedOrigins,
+      stateKey: secret.key('oauth-state'),
+    });
+    const services: Services = { db, collections, records, auth, mfa, signIn, oauth, secret };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
