@@ -10,12 +10,14 @@ import type { CollectionService } from './collections.ts';
 import { accessSql, parseCached, requestContext, ruleAccess } from './record-access.ts';
 import { expandRecords, parseExpand } from './record-expand.ts';
 import { decodeCursor, encodeCursor, keysetSql, orderBySql, parseSort } from './record-query.ts';
+import { encodeRankCursor, rankKeysetSql, rankOrderSql, searchSql, searchWords, type SearchSql } from './record-search.ts';
 import { etagOfJson, newRecordId, recordEtag, recordFromSelect, selectColumns, visibleRecord, type ApiRecord } from './record-rows.ts';
 import { validateRecordBody } from './record-validation.ts';
+import type { ChangeLog } from './changes.ts';
 import { IdempotencyStore, requestHash, type StoredResponse } from './idempotency.ts';
 import { compileFilter } from '../rules/filter-compiler.ts';
 import { encodeValue } from '../db/column-types.ts';
-import { quoteIdent as q, SqlParams, UniqueViolationError, type Database, type Queryable } from '../db/database.ts';
+import { quoteIdent as q, SqlParams, UniqueViolationError, type Database, type Queryable, type Transaction } from '../db/database.ts';
 
 export interface ListOptions {
   filter?: string;
@@ -25,6 +27,15 @@ export interface ListOptions {
   fields?: string[];
   expand?: string;
   count?: boolean;
+  /** Full-text search over the collection's `search` fields. */
+  search?: string;
+}
+
+/** The rows a list matches, before its order and cursor. */
+interface Matching {
+  from: string;
+  where: string[];
+  search?: SearchSql;
 }
 
 export interface ListResult {
@@ -50,6 +61,7 @@ export class RecordService {
   constructor(
     private readonly db: Database,
     private readonly collections: CollectionService,
+    private readonly changes: ChangeLog,
   ) {
     this.idempotency = new IdempotencyStore(db);
   }
@@ -99,34 +111,52 @@ export class RecordService {
     return { record: visible, etag, json: visible === record && !tree ? json : undefined };
   }
 
+  /**
+   * What a list matches — search, list rule, filter — as a FROM clause and conditions, built in the
+   * order the SQL reads (SQLite placeholders are positional: the search condition comes first).
+   */
+  private matching(collection: CollectionDef, caller: Caller, options: ListOptions, words: string[], params: SqlParams): Matching {
+    const search = words.length > 0 ? searchSql(collection, words, ALIAS, params) : undefined;
+    const where: string[] = search ? [search.where] : [];
+    const rule = this.ruleSql(collection, 'list', caller, params);
+    if (rule) where.push(`(${rule})`);
+    if (options.filter !== undefined && options.filter.trim() !== '') where.push(`(${this.filterSql(collection, options.filter, caller, params)})`);
+    return { from: `${q(collection.name)} ${ALIAS}${search?.join ?? ''}`, where, search };
+  }
+
   async list(caller: Caller, name: string, options: ListOptions = {}): Promise<ListResult> {
     const collection = this.collections.require(name);
     checkFields(collection, options.fields);
     const limit = options.limit ?? DEFAULT_LIMIT;
-    const keys = parseSort(collection, options.sort);
+    const words = options.search === undefined ? [] : searchWords(options.search);
+    // A search is ordered by relevance unless a sort is asked for.
+    const ranked = words.length > 0 && (options.sort === undefined || options.sort.trim() === '');
+    const keys = ranked ? [] : parseSort(collection, options.sort);
     const tree = options.expand ? parseExpand(collection, options.expand, this.resolve) : undefined;
     const params = new SqlParams(this.db.dialect);
-    const where: string[] = [];
-    const rule = this.ruleSql(collection, 'list', caller, params);
-    if (rule) where.push(`(${rule})`);
-    if (options.filter !== undefined && options.filter.trim() !== '') where.push(`(${this.filterSql(collection, options.filter, caller, params)})`);
+    const { from, where, search } = this.matching(collection, caller, options, words, params);
     // The count ignores the cursor: keep the conditions and values as they are before it is added.
     const countWhere = options.count ? [...where] : [];
     const countValues = options.count ? [...params.values] : [];
-    if (options.cursor) where.push(keysetSql(keys, decodeCursor(keys, options.cursor), ALIAS, params));
+    if (options.cursor) where.push(ranked ? rankKeysetSql(search!, options.cursor, ALIAS, params) : keysetSql(keys, decodeCursor(keys, options.cursor), ALIAS, params));
     const sql =
-      `SELECT ${selectColumns(collection, ALIAS)} FROM ${q(collection.name)} ${ALIAS}` +
+      `SELECT ${selectColumns(collection, ALIAS)}${ranked ? `, ${search!.score} AS "_score"` : ''} FROM ${from}` +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-      ` ORDER BY ${orderBySql(keys, ALIAS)} LIMIT ${params.add(limit + 1)}`;
+      ` ORDER BY ${ranked ? rankOrderSql(ALIAS) : orderBySql(keys, ALIAS)} LIMIT ${params.add(limit + 1)}`;
     const rows = await this.db.all(sql, params.values);
     const more = rows.length > limit;
-    const records = (more ? rows.slice(0, limit) : rows).map((row) => recordFromSelect(collection, row, this.db.dialect));
-    const nextCursor = more ? encodeCursor(keys, records[records.length - 1]!) : null;
+    const page = more ? rows.slice(0, limit) : rows;
+    const lastScore = ranked && more ? Number(page[page.length - 1]!._score) : 0;
+    // The score is not part of the record (rows may serve as records as they are).
+    if (ranked) for (const row of page) delete row._score;
+    const records = page.map((row) => recordFromSelect(collection, row, this.db.dialect));
+    const last = records[records.length - 1];
+    const nextCursor = !more ? null : ranked ? encodeRankCursor(lastScore, last!.id) : encodeCursor(keys, last!);
     const items = records.map((r) => visibleRecord(collection, r, caller));
     if (tree) await expandRecords(this.db, caller, collection, items, tree, this.resolve);
     const result: ListResult = { items: options.fields ? items.map((r) => pickFields(r, options.fields!)) : items, nextCursor };
     if (options.count) {
-      const countSql = `SELECT COUNT(*) AS n FROM ${q(collection.name)} ${ALIAS}${countWhere.length ? ` WHERE ${countWhere.join(' AND ')}` : ''}`;
+      const countSql = `SELECT COUNT(*) AS n FROM ${from}${countWhere.length ? ` WHERE ${countWhere.join(' AND ')}` : ''}`;
       const row = await this.db.get<{ n: number }>(countSql, countValues);
       result.totalItems = Number(row?.n ?? 0);
     }
@@ -160,7 +190,7 @@ export class RecordService {
   }
 
   /** Creates a record inside `tx` (batch uses this directly). */
-  async createIn(tx: Queryable, caller: Caller, name: string, body: Record<string, unknown>): Promise<WriteResult> {
+  async createIn(tx: Transaction, caller: Caller, name: string, body: Record<string, unknown>): Promise<WriteResult> {
     const collection = this.collections.require(name);
     const access = ruleAccess(collection, 'create', caller);
     if (access === 'none') throw this.denied(caller, 'create');
@@ -191,6 +221,7 @@ export class RecordService {
     }
     const record: ApiRecord = { id, created: now, updated: now };
     for (const field of collection.fields) record[field.name] = values[field.name] ?? (isMultiValue(field) ? [] : null);
+    this.changes.append(tx, collection.name, 'create', record);
     return { record, etag: recordEtag(record) };
   }
 
@@ -256,7 +287,7 @@ export class RecordService {
     throw this.denied(caller, rule);
   }
 
-  async updateIn(tx: Queryable, caller: Caller, name: string, id: string, body: Record<string, unknown>, ifMatch?: string): Promise<WriteResult> {
+  async updateIn(tx: Transaction, caller: Caller, name: string, id: string, body: Record<string, unknown>, ifMatch?: string): Promise<WriteResult> {
     const collection = this.collections.require(name);
     const existing = await this.writable(tx, caller, collection, id, 'update', ifMatch, body);
     const { values, errors } = validateRecordBody(collection, body, true);
@@ -275,6 +306,7 @@ export class RecordService {
       throw err;
     }
     const record: ApiRecord = { ...existing, ...values, updated: now };
+    this.changes.append(tx, collection.name, 'update', record);
     return { record: visibleRecord(collection, record, caller), etag: recordEtag(record) };
   }
 
@@ -282,11 +314,12 @@ export class RecordService {
     return this.db.transaction((tx) => this.updateIn(tx, caller, name, id, body, options.ifMatch));
   }
 
-  async deleteIn(tx: Queryable, caller: Caller, name: string, id: string, ifMatch?: string): Promise<void> {
+  async deleteIn(tx: Transaction, caller: Caller, name: string, id: string, ifMatch?: string): Promise<void> {
     const collection = this.collections.require(name);
-    await this.writable(tx, caller, collection, id, 'delete', ifMatch);
+    const existing = await this.writable(tx, caller, collection, id, 'delete', ifMatch);
     const params = new SqlParams(tx.dialect);
     await tx.run(`DELETE FROM ${q(collection.name)} WHERE "id" = ${params.add(id)}`, params.values);
+    this.changes.append(tx, collection.name, 'delete', existing);
   }
 
   async delete(caller: Caller, name: string, id: string, options: { ifMatch?: string } = {}): Promise<void> {

@@ -97,9 +97,103 @@ CREATE INDEX "_oauth_identities_user" ON "_oauth_identities" ("user_id");
 `;
     },
   },
-  // Later steps, one per capability, in version order: 3 accounts, 4 MFA and OAuth, 5 change log
-  // and realtime, 6 files and jobs.
+  {
+    // The change log (core/changes.ts): one row per record change, numbered gap-free in commit
+    // order from the one-row counter `_changes_head`, which also remembers how far it was pruned;
+    // the positions of durable consumers of the log; webhooks and their deliveries (an outbox).
+    version: 5,
+    sql: (d) => `
+CREATE TABLE "_changes" (
+  "seq" ${d === 'postgres' ? 'BIGINT' : 'INTEGER'} PRIMARY KEY,
+  "collection" TEXT NOT NULL,
+  "record_id" TEXT NOT NULL,
+  "action" TEXT NOT NULL,
+  "record" TEXT,
+  "time" ${timestampColumnType(d)} NOT NULL
+);
+CREATE TABLE "_changes_head" (
+  "id" INTEGER PRIMARY KEY,
+  "seq" BIGINT NOT NULL,
+  "pruned" BIGINT NOT NULL
+);
+INSERT INTO "_changes_head" ("id", "seq", "pruned") VALUES (1, 0, 0);
+CREATE TABLE "_change_consumers" (
+  "name" TEXT PRIMARY KEY,
+  "position" BIGINT NOT NULL
+);
+CREATE TABLE "_webhooks" (
+  "id" TEXT PRIMARY KEY,
+  "url" TEXT NOT NULL,
+  "events" TEXT NOT NULL,
+  "status" TEXT NOT NULL,
+  "failures" INTEGER NOT NULL,
+  "disabled_reason" TEXT,
+  "created" ${timestampColumnType(d)} NOT NULL,
+  "updated" ${timestampColumnType(d)} NOT NULL
+);
+CREATE TABLE "_webhook_deliveries" (
+  "id" TEXT PRIMARY KEY,
+  "webhook_id" TEXT NOT NULL,
+  "seq" BIGINT NOT NULL,
+  "event" TEXT NOT NULL,
+  "payload" TEXT NOT NULL,
+  "status" TEXT NOT NULL,
+  "attempts" INTEGER NOT NULL,
+  "next_attempt" ${timestampColumnType(d)} NOT NULL,
+  "locked_until" ${timestampColumnType(d)},
+  "response_status" INTEGER,
+  "error" TEXT,
+  "created" ${timestampColumnType(d)} NOT NULL,
+  "updated" ${timestampColumnType(d)} NOT NULL
+);
+CREATE INDEX "_webhook_deliveries_due" ON "_webhook_deliveries" ("status", "next_attempt");
+CREATE INDEX "_webhook_deliveries_webhook" ON "_webhook_deliveries" ("webhook_id", "created");
+`,
+  },
+  {
+    // Search (db/search-ddl.ts, core/search-insights.ts): on PostgreSQL, galley_fold() folds case and
+    // accents for tsvector columns — with the unaccent extension when it can be had (it is "trusted":
+    // a database owner may create it), case only otherwise, so a server never fails to start for it.
+    // Search terms with their result counts, aggregated per collection and term.
+    version: 7,
+    sql: (d) => `
+${d === 'postgres' ? POSTGRES_FOLD_FUNCTION : ''}
+CREATE TABLE "_search_terms" (
+  "collection" TEXT NOT NULL,
+  "term" TEXT NOT NULL,
+  "searches" INTEGER NOT NULL,
+  "zero_results" INTEGER NOT NULL,
+  "last_results" INTEGER NOT NULL,
+  "last_searched" ${timestampColumnType(d)} NOT NULL,
+  PRIMARY KEY ("collection", "term")
+);
+CREATE INDEX "_search_terms_zero" ON "_search_terms" ("zero_results", "last_searched");
+`,
+  },
+  // Steps are appended in version order as capabilities land (3 accounts, 6 files and jobs).
 ];
+
+/** lower(unaccent(x)), schema-qualified and IMMUTABLE (unaccent() itself is only STABLE). */
+const POSTGRES_FOLD_FUNCTION = `
+DO $galley$
+DECLARE
+  ext_schema TEXT;
+BEGIN
+  BEGIN
+    CREATE EXTENSION IF NOT EXISTS unaccent;
+  EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'unaccent is not available: search folds case but not accents';
+  END;
+  SELECT n.nspname INTO ext_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'unaccent';
+  IF ext_schema IS NULL THEN
+    CREATE FUNCTION galley_fold(TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS 'SELECT lower($1)';
+  ELSE
+    EXECUTE format('CREATE FUNCTION galley_fold(TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %L',
+      format('SELECT lower(%I.unaccent(%L::regdictionary, $1))', ext_schema, ext_schema || '.unaccent'));
+  END IF;
+END
+$galley$;
+`;
 
 export async function migrateSystemTables(db: Database): Promise<void> {
   await db.exec(`CREATE TABLE IF NOT EXISTS "_migrations" ("version" INTEGER PRIMARY KEY, "applied" TEXT NOT NULL)`);

@@ -74,6 +74,16 @@ export function fixedSchemas(users: CollectionDef | undefined): Record<string, O
       properties: { email: { type: 'string', format: 'email', maxLength: 254 }, password: { type: 'string', maxLength: 1024, format: 'password' } },
       examples: [{ email: 'ada@example.com', password: 'correct horse battery staple' }],
     },
+    Registration: {
+      type: 'object',
+      required: ['email', 'password'],
+      properties: {
+        email: { type: 'string', format: 'email', maxLength: 254, description: 'Stored trimmed, in Unicode NFC and lower case.' },
+        password: { type: 'string', minLength: 8, maxLength: 1024, format: 'password', description: 'At least 8 characters, not one of the 10,000 most common passwords.' },
+        name: { type: ['string', 'null'] },
+      },
+      examples: [{ email: 'ada@example.com', password: 'correct horse battery staple', name: 'Ada' }],
+    },
     User: userSchema(users),
     Session: {
       type: 'object',
@@ -173,6 +183,21 @@ export function fixedPaths(): Record<string, OpenApiObject> {
           200: { description: 'An OpenAPI 3.1 document.', headers: { ETag: ref('headers', 'ETag') }, content: jsonContent({ type: 'object' }) },
           304: { description: 'Not modified.' },
           ...errorResponses(),
+        },
+      },
+    },
+    '/api/v1/auth/register': {
+      post: {
+        operationId: 'register', tags: ['Auth'], summary: 'Create an account and sign in', security: [{}],
+        description: 'A taken email is `409 conflict`. Weak passwords and hostile emails are `400 validation_failed` (docs/accounts.md lists the field codes).',
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'Registration')) },
+        responses: {
+          201: {
+            description: 'Registered and signed in: the token, and the same token in the `galley_session` cookie.',
+            headers: { 'Set-Cookie': ref('headers', 'SetCookie') },
+            content: jsonContent(ref('schemas', 'Session')),
+          },
+          ...errorResponses(400, 403, 409, 413, 415, 429),
         },
       },
     },

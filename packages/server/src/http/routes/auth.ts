@@ -1,6 +1,6 @@
-// /api/v1/auth: password login (a session token in the body and in the httpOnly cookie, or the
-// `mfaRequired` step for a user with MFA), logout (the session dies server-side at once) and the
-// current user.
+// /api/v1/auth: registration, password login (a session token in the body and in the httpOnly
+// cookie, or the `mfaRequired` step for a user with MFA), logout (the session dies server-side at
+// once) and the current user.
 
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../core/api-error.ts';
@@ -14,7 +14,16 @@ const loginBody = {
   properties: { email: { type: 'string', maxLength: 254 }, password: { type: 'string', maxLength: 1024 } },
 } as const;
 
+/** Shape only: the service reports every invalid field at once, with its own codes. */
+const registerBody = { type: 'object' } as const;
+
 export async function authRoutes(app: FastifyInstance, deps: { auth: AuthService; signIn: SignInService; secureCookies: boolean }): Promise<void> {
+  app.post('/api/v1/auth/register', { schema: { body: registerBody } }, async (request, reply) => {
+    // A new account has no second factor yet: registration opens a session at once.
+    const result = await deps.auth.register(request.body as Record<string, unknown>, { userAgent: request.headers['user-agent'], ip: request.ip });
+    return reply.code(201).send(sendSession(reply, result, deps.secureCookies));
+  });
+
   app.post('/api/v1/auth/login', { schema: { body: loginBody } }, async (request, reply) => {
     const { email, password } = request.body as { email: string; password: string };
     const user = await deps.auth.verifyCredentials(email, password);
