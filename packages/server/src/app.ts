@@ -16,6 +16,8 @@ import { CollectionService } from './core/collections.ts';
 import { DEFAULT_JOB_OPTIONS, JobQueue } from './core/jobs.ts';
 import { RecordService } from './core/records.ts';
 import { MfaService } from './core/mfa.ts';
+import { OAuthService } from './core/oauth.ts';
+import { createOAuthProvider } from './core/oauth-providers.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
 import { SignInService } from './core/sign-in.ts';
 import { connectDatabase } from './db/connect.ts';
@@ -36,6 +38,7 @@ export interface Services {
   changes: ChangeLog;
   mfa: MfaService;
   signIn: SignInService;
+  oauth: OAuthService;
   secret: ServerSecret;
   storage: Storage;
   bus: Bus;
@@ -108,7 +111,12 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       concurrency: config.jobConcurrency,
       onError: (err, job) => logger.warn({ err, job }, 'background job failed'),
     });
-    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage, bus, realtime, jobs };
+    const oauth = new OAuthService(db, auth, signIn, config.oauthProviders.map(createOAuthProvider), {
+      publicUrl: config.publicUrl,
+      allowedOrigins: config.allowedOrigins,
+      stateKey: secret.key('oauth-state'),
+    });
+    const services: Services = { db, collections, records, auth, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
