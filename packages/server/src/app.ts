@@ -6,13 +6,18 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { GalleyConfig } from './config/config.ts';
 import { AuthService } from './core/auth.ts';
+import { ChangeLog } from './core/changes.ts';
 import { CollectionService } from './core/collections.ts';
 import { RecordService } from './core/records.ts';
+import { MfaService } from './core/mfa.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
+import { SignInService } from './core/sign-in.ts';
 import { connectDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrateSystemTables } from './db/system-schema.ts';
 import { buildHttpServer } from './http/server.ts';
+import { connectStorage } from './storage/connect.ts';
+import type { Storage } from './storage/storage.ts';
 import { checkRule } from './rules/rule-check.ts';
 
 export const VERSION = '0.1.0';
@@ -22,7 +27,11 @@ export interface Services {
   collections: CollectionService;
   records: RecordService;
   auth: AuthService;
+  changes: ChangeLog;
+  mfa: MfaService;
+  signIn: SignInService;
   secret: ServerSecret;
+  storage: Storage;
 }
 
 export interface App {
@@ -50,19 +59,24 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
   const logger = options.logger ?? createLogger(config.logLevel);
   if (!config.databaseUrl) fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  const storage = connectStorage(config.storage);
   try {
     await migrateSystemTables(db);
     const secret = await loadServerSecret(db, config.secret);
     const collections = new CollectionService(db, checkRule);
     await collections.load();
     await collections.watch((err) => logger.error({ err }, 'reloading collection definitions failed'));
-    const records = new RecordService(db, collections);
+    const changes = new ChangeLog(db, config.changesRetention);
+    changes.startPruning((err) => logger.error({ err }, 'pruning the change log failed'));
+    const records = new RecordService(db, collections, changes);
     const auth = new AuthService(db, collections);
     if (config.admin) {
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
     }
-    const services: Services = { db, collections, records, auth, secret };
+    const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
+    const signIn = new SignInService(db, auth, mfa);
+    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
@@ -80,10 +94,13 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       close: () =>
         (closed ??= (async () => {
           await http.close();
+          changes.stop();
+          await storage.close();
           await db.close();
         })()),
     };
   } catch (err) {
+    await storage.close().catch(() => {});
     await db.close().catch(() => {});
     throw err;
   }

@@ -2,6 +2,7 @@
 // The only module that reads process.env; everything else receives a GalleyConfig.
 
 import path from 'node:path';
+import { parseStorageUrl, type StorageConfig } from './storage-config.ts';
 
 export interface GalleyConfig {
   host: string;
@@ -10,7 +11,8 @@ export interface GalleyConfig {
   /** Absent: SQLite in the data folder. */
   databaseUrl?: string;
   redisUrl?: string;
-  storageUrl?: string;
+  /** STORAGE_URL: a local folder (default) or an S3 bucket. */
+  storage: StorageConfig;
   publicUrl: string;
   allowedOrigins: string[];
   bodyLimit: number;
@@ -20,6 +22,10 @@ export interface GalleyConfig {
   dbPoolSize: number;
   /** GALLEY_SECRET; absent: generated once and kept in the database (core/secrets.ts). */
   secret?: string;
+  /** How long the change log keeps changes: GALLEY_CHANGES_RETENTION_HOURS / _ROWS. */
+  changesRetention: { hours: number; rows: number };
+  /** The issuer name authenticator apps show for Galley's TOTP entries (GALLEY_MFA_ISSUER). */
+  mfaIssuer: string;
 }
 
 export class ConfigError extends Error {}
@@ -84,7 +90,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     dataDir,
     databaseUrl,
     redisUrl: env.REDIS_URL || undefined,
-    storageUrl: env.STORAGE_URL || undefined,
+    storage: parseStorageUrl(env.STORAGE_URL || undefined, dataDir, env, (m) => new ConfigError(m)),
     publicUrl,
     allowedOrigins,
     bodyLimit: parsePositiveInt('GALLEY_BODY_LIMIT', env.GALLEY_BODY_LIMIT ?? String(10 * 1024 * 1024)),
@@ -92,5 +98,10 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     logLevel: env.GALLEY_LOG_LEVEL ?? 'info',
     dbPoolSize: parsePositiveInt('GALLEY_DB_POOL_SIZE', env.GALLEY_DB_POOL_SIZE ?? '10'),
     secret,
+    changesRetention: {
+      hours: parsePositiveInt('GALLEY_CHANGES_RETENTION_HOURS', env.GALLEY_CHANGES_RETENTION_HOURS ?? '24'),
+      rows: parsePositiveInt('GALLEY_CHANGES_RETENTION_ROWS', env.GALLEY_CHANGES_RETENTION_ROWS ?? '1000000'),
+    },
+    mfaIssuer: env.GALLEY_MFA_ISSUER || 'Galley',
   };
 }

@@ -59,6 +59,98 @@ CREATE TABLE "_secrets" (
 `,
   },
   {
+    // MFA (core/mfa.ts, core/mfa-tickets.ts) and OAuth identities (core/oauth.ts).
+    version: 4,
+    sql: (d) => {
+      const ts = timestampColumnType(d);
+      return `
+CREATE TABLE "_mfa_totp" (
+  "user_id" TEXT PRIMARY KEY,
+  "secret" TEXT NOT NULL,
+  "confirmed" ${ts},
+  "last_step" INTEGER,
+  "created" ${ts} NOT NULL
+);
+CREATE TABLE "_mfa_recovery_codes" (
+  "user_id" TEXT NOT NULL,
+  "code_hash" TEXT NOT NULL,
+  "used" ${ts},
+  PRIMARY KEY ("user_id", "code_hash")
+);
+CREATE TABLE "_mfa_tickets" (
+  "token_hash" TEXT PRIMARY KEY,
+  "user_id" TEXT NOT NULL,
+  "expires" ${ts} NOT NULL,
+  "attempts" INTEGER NOT NULL,
+  "created" ${ts} NOT NULL
+);
+CREATE INDEX "_mfa_tickets_expires" ON "_mfa_tickets" ("expires");
+CREATE TABLE "_oauth_identities" (
+  "provider" TEXT NOT NULL,
+  "subject" TEXT NOT NULL,
+  "user_id" TEXT NOT NULL,
+  "email" TEXT,
+  "created" ${ts} NOT NULL,
+  PRIMARY KEY ("provider", "subject")
+);
+CREATE INDEX "_oauth_identities_user" ON "_oauth_identities" ("user_id");
+`;
+    }
+  },
+  {
+    // The change log (core/changes.ts): one row per record change, numbered gap-free in commit
+    // order from the one-row counter `_changes_head`, which also remembers how far it was pruned;
+    // the positions of durable consumers of the log; webhooks and their deliveries (an outbox).
+    version: 5,
+    sql: (d) => `
+CREATE TABLE "_changes" (
+  "seq" ${d === 'postgres' ? 'BIGINT' : 'INTEGER'} PRIMARY KEY,
+  "collection" TEXT NOT NULL,
+  "record_id" TEXT NOT NULL,
+  "action" TEXT NOT NULL,
+  "record" TEXT,
+  "time" ${timestampColumnType(d)} NOT NULL
+);
+CREATE TABLE "_changes_head" (
+  "id" INTEGER PRIMARY KEY,
+  "seq" BIGINT NOT NULL,
+  "pruned" BIGINT NOT NULL
+);
+INSERT INTO "_changes_head" ("id", "seq", "pruned") VALUES (1, 0, 0);
+CREATE TABLE "_change_consumers" (
+  "name" TEXT PRIMARY KEY,
+  "position" BIGINT NOT NULL
+);
+CREATE TABLE "_webhooks" (
+  "id" TEXT PRIMARY KEY,
+  "url" TEXT NOT NULL,
+  "events" TEXT NOT NULL,
+  "status" TEXT NOT NULL,
+  "failures" INTEGER NOT NULL,
+  "disabled_reason" TEXT,
+  "created" ${timestampColumnType(d)} NOT NULL,
+  "updated" ${timestampColumnType(d)} NOT NULL
+);
+CREATE TABLE "_webhook_deliveries" (
+  "id" TEXT PRIMARY KEY,
+  "webhook_id" TEXT NOT NULL,
+  "seq" BIGINT NOT NULL,
+  "event" TEXT NOT NULL,
+  "payload" TEXT NOT NULL,
+  "status" TEXT NOT NULL,
+  "attempts" INTEGER NOT NULL,
+  "next_attempt" ${timestampColumnType(d)} NOT NULL,
+  "locked_until" ${timestampColumnType(d)},
+  "response_status" INTEGER,
+  "error" TEXT,
+  "created" ${timestampColumnType(d)} NOT NULL,
+  "updated" ${timestampColumnType(d)} NOT NULL
+);
+CREATE INDEX "_webhook_deliveries_due" ON "_webhook_deliveries" ("status", "next_attempt");
+CREATE INDEX "_webhook_deliveries_webhook" ON "_webhook_deliveries" ("webhook_id", "created");
+`,
+  },
+  {
     // Search (db/search-ddl.ts, core/search-insights.ts): on PostgreSQL, galley_fold() folds case and
     // accents for tsvector columns — with the unaccent extension when it can be had (it is "trusted":
     // a database owner may create it), case only otherwise, so a server never fails to start for it.
