@@ -95,7 +95,7 @@ CREATE TABLE "_oauth_identities" (
 );
 CREATE INDEX "_oauth_identities_user" ON "_oauth_identities" ("user_id");
 `;
-    }
+    },
   },
   {
     // The change log (core/changes.ts): one row per record change, numbered gap-free in commit
@@ -170,8 +170,7 @@ CREATE TABLE "_search_terms" (
 CREATE INDEX "_search_terms_zero" ON "_search_terms" ("zero_results", "last_searched");
 `,
   },
-  // Later steps, one per capability, in version order: 3 accounts, 4 MFA and OAuth, 5 change log
-  // and realtime, 6 files and jobs.
+  // Steps are appended in version order as capabilities land (3 accounts, 6 files and jobs).
 ];
 
 /** lower(unaccent(x)), schema-qualified and IMMUTABLE (unaccent() itself is only STABLE). */
