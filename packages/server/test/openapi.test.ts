@@ -243,7 +243,7 @@ describe('OpenAPI document', () => {
     }
     const list = obj(obj(obj(doc.paths)['/api/v1/collections/posts/records']).get);
     const params = (list.parameters as unknown[]).map((p) => resolve(doc, p));
-    assert.deepEqual(params.filter((p) => p.in === 'query').map((p) => p.name), ['filter', 'sort', 'limit', 'cursor', 'fields', 'expand', 'count']);
+    assert.deepEqual(params.filter((p) => p.in === 'query').map((p) => p.name), ['filter', 'sort', 'limit', 'cursor', 'fields', 'expand', 'search', 'facets', 'count']);
     assert.deepEqual(obj(params.find((p) => p.name === 'limit')!.schema), { type: 'integer', minimum: 1, maximum: 200, default: 20 });
     const create = obj(obj(obj(doc.paths)['/api/v1/collections/posts/records']).post);
     assert.ok((create.parameters as unknown[]).map((p) => resolve(doc, p)).some((p) => p.name === 'Idempotency-Key' && p.in === 'header'));
