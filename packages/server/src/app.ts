@@ -9,7 +9,9 @@ import { AuthService } from './core/auth.ts';
 import { ChangeLog } from './core/changes.ts';
 import { CollectionService } from './core/collections.ts';
 import { RecordService } from './core/records.ts';
+import { MfaService } from './core/mfa.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
+import { SignInService } from './core/sign-in.ts';
 import { connectDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrateSystemTables } from './db/system-schema.ts';
@@ -26,6 +28,8 @@ export interface Services {
   records: RecordService;
   auth: AuthService;
   changes: ChangeLog;
+  mfa: MfaService;
+  signIn: SignInService;
   secret: ServerSecret;
   storage: Storage;
 }
@@ -70,7 +74,9 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
     }
-    const services: Services = { db, collections, records, auth, secret, changes, storage };
+    const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
+    const signIn = new SignInService(db, auth, mfa);
+    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,

@@ -5,13 +5,17 @@ import crypto from 'node:crypto';
 import { ApiError } from './api-error.ts';
 import type { AuthUser } from './caller.ts';
 import type { CollectionService } from './collections.ts';
-import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import { checkEmail, MAX_EMAIL_LENGTH, normaliseEmail } from './emails.ts';
+import { dummyPasswordHash, hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } from './passwords.ts';
 import { newRecordId, rowToRecord, selectColumns } from './record-rows.ts';
-import { EMAIL_PATTERN } from './record-validation.ts';
-import { quoteIdent as q, SqlParams, UniqueViolationError, type Database } from '../db/database.ts';
+import { validateRecordBody } from './record-validation.ts';
+import { encodeValue } from '../db/column-types.ts';
+import { quoteIdent as q, SqlParams, UniqueViolationError, type Database, type Queryable } from '../db/database.ts';
 
 export const SESSION_ABSOLUTE_MS = 30 * 24 * 60 * 60 * 1000;
 export const SESSION_IDLE_MS = 7 * 24 * 60 * 60 * 1000;
+/** The password_hash of an account that has none (created through OAuth): no password verifies against it. */
+const NO_PASSWORD = '';
 /** last_seen is written at most this often per session, to keep reads cheap. */
 const TOUCH_INTERVAL_MS = 60 * 1000;
 
@@ -20,11 +24,11 @@ export interface SessionMeta {
   ip?: string;
 }
 
-export function normaliseEmail(email: string): string {
-  return email.trim().normalize('NFC').toLowerCase();
-}
+/** The profile fields a registration may set (contract §3: `{email, password, name?}`). */
+const REGISTRATION_PROFILE_FIELDS = new Set(['name']);
 
-const hashToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
+/** Opaque tokens (sessions, MFA tickets) are stored only as this hash: high-entropy, so SHA-256 suffices. */
+export const hashToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
 
 export class AuthService {
   constructor(
@@ -32,10 +36,10 @@ export class AuthService {
     private readonly collections: CollectionService,
   ) {}
 
-  private async findUser(column: 'id' | 'email', value: string): Promise<(AuthUser & { passwordHash: string }) | undefined> {
+  private async findUser(column: 'id' | 'email', value: string, via: Queryable = this.db): Promise<(AuthUser & { passwordHash: string }) | undefined> {
     const users = this.collections.require('users');
     const p = new SqlParams(this.db.dialect);
-    const row = await this.db.get(
+    const row = await via.get(
       `SELECT ${selectColumns(users, 'u')}, u."password_hash", u."verified", u."roles" FROM "users" u WHERE u.${q(column)} = ${p.add(value)}`,
       p.values,
     );
@@ -51,31 +55,62 @@ export class AuthService {
     return rest;
   }
 
-  async createUser(input: { email: string; password: string; roles?: string[]; verified?: boolean }): Promise<AuthUser> {
-    const email = normaliseEmail(input.email);
-    const errors = [];
-    if (email.length > 254 || !EMAIL_PATTERN.test(email)) errors.push({ field: 'email', code: 'invalid_email', message: 'must be an email address' });
-    const problem = passwordProblem(input.password);
-    if (problem) errors.push({ field: 'password', code: 'invalid_password', message: problem });
-    if (errors.length) throw ApiError.validation(errors);
+  async userById(id: string): Promise<AuthUser | undefined> {
+    const user = await this.findUser('id', id);
+    return user && AuthService.publicUser(user);
+  }
+
+  async userByEmail(email: string): Promise<AuthUser | undefined> {
+    const user = await this.findUser('email', normaliseEmail(email));
+    return user && AuthService.publicUser(user);
+  }
+
+  /**
+   * Creates an account. `profile` holds fields of the `users` collection (validated by its schema);
+   * every problem with the email, the password and the profile is reported at once.
+   * `password: null` creates an account without a password (signed up through OAuth): it cannot
+   * sign in with a password until one is set.
+   */
+  async createUser(
+    input: { email: unknown; password: unknown; profile?: Record<string, unknown>; roles?: string[]; verified?: boolean },
+    via: Queryable = this.db,
+  ): Promise<AuthUser> {
     const users = this.collections.require('users');
+    const errors = [];
+    const email = checkEmail(input.email);
+    if ('error' in email) errors.push(email.error);
+    const passwordError = input.password === null ? undefined : passwordProblem(input.password);
+    if (passwordError) errors.push(passwordError);
+    const profile = validateRecordBody(users, input.profile ?? {}, false);
+    errors.push(...profile.errors);
+    if (errors.length || 'error' in email) throw ApiError.validation(errors);
     const now = new Date().toISOString();
     const id = newRecordId();
     const p = new SqlParams(this.db.dialect);
     const roles = JSON.stringify(input.roles ?? []);
     const cols = ['"id"', '"created"', '"updated"', '"email"', '"password_hash"', '"verified"', '"roles"'];
-    const vals = [p.add(id), p.add(now), p.add(now), p.add(email), p.add(await hashPassword(input.password)), p.add(input.verified ?? false), p.add(roles)];
+    const passwordHash = input.password === null ? NO_PASSWORD : await hashPassword(input.password as string);
+    const vals = [p.add(id), p.add(now), p.add(now), p.add(email.email), p.add(passwordHash), p.add(input.verified ?? false), p.add(roles)];
     for (const f of users.fields) {
       cols.push(q(f.name));
-      vals.push(p.add(f.multiple ? '[]' : null));
+      vals.push(p.add(encodeValue(f, profile.values[f.name], this.db.dialect)));
     }
     try {
-      await this.db.run(`INSERT INTO "users" (${cols.join(', ')}) VALUES (${vals.join(', ')})`, p.values);
+      await via.run(`INSERT INTO "users" (${cols.join(', ')}) VALUES (${vals.join(', ')})`, p.values);
     } catch (err) {
       if (err instanceof UniqueViolationError) throw new ApiError('conflict', 'an account with this email exists', [{ field: 'email', code: 'not_unique', message: 'is taken' }]);
       throw err;
     }
-    return AuthService.publicUser((await this.findUser('id', id))!);
+    return AuthService.publicUser((await this.findUser('id', id, via))!);
+  }
+
+  /** Self-service sign-up (`POST /register`): an unverified account without roles, and a session. */
+  async register(body: Record<string, unknown>, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
+    const { email, password, ...profile } = body;
+    const unknown = Object.keys(profile).filter((k) => !REGISTRATION_PROFILE_FIELDS.has(k));
+    if (unknown.length) throw ApiError.validation(unknown.map((field) => ({ field, code: 'unknown_field', message: 'is not accepted here' })));
+    const user = await this.createUser({ email, password, profile });
+    return this.signIn(user, meta);
   }
 
   /** Creates the superuser from configuration if no account has that email (an existing one is left as is). */
@@ -93,26 +128,23 @@ export class AuthService {
 
   /**
    * Checks an email and password; the user when they match. Password login is
-   * `verifyCredentials` then `signIn`; a second factor (MFA) steps in between the two.
+   * `verifyCredentials` then SignInService.complete, which asks for a second factor (MFA) first
+   * when the user has one.
    */
   async verifyCredentials(email: unknown, password: unknown): Promise<AuthUser> {
-    if (typeof email !== 'string' || typeof password !== 'string' || email.length > 254 || password.length > 1024) {
+    if (typeof email !== 'string' || typeof password !== 'string' || email.length > MAX_EMAIL_LENGTH + 64 || password.length > MAX_PASSWORD_LENGTH) {
       throw new ApiError('invalid_credentials', 'the email or password is wrong');
     }
     const user = await this.findUser('email', normaliseEmail(email));
     // Verify against a dummy hash for unknown accounts so the answer takes as long either way.
-    const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password);
-    if (!user || !ok) throw new ApiError('invalid_credentials', 'the email or password is wrong');
+    const ok = await verifyPassword(user?.passwordHash || (await dummyPasswordHash()), password);
+    if (!user || user.passwordHash === NO_PASSWORD || !ok) throw new ApiError('invalid_credentials', 'the email or password is wrong');
     return AuthService.publicUser(user);
   }
 
   /** Opens a session for a user whose identity is proven (password, second factor, OAuth…). */
   async signIn(user: AuthUser, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
     return { user, token: await this.createSession(user.id, meta) };
-  }
-
-  async login(email: unknown, password: unknown, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
-    return this.signIn(await this.verifyCredentials(email, password), meta);
   }
 
   async createSession(userId: string, meta: SessionMeta): Promise<string> {
@@ -144,6 +176,12 @@ export class AuthService {
     }
     const user = await this.findUser('id', session.user_id);
     return user ? AuthService.publicUser(user) : null;
+  }
+
+  /** Ends every session of a user (their account was taken over by its proven owner, for example). */
+  async revokeSessions(userId: string, via: Queryable = this.db): Promise<void> {
+    const p = new SqlParams(this.db.dialect);
+    await via.run(`DELETE FROM "_sessions" WHERE "user_id" = ${p.add(userId)}`, p.values);
   }
 
   async logout(token: string): Promise<void> {

@@ -7,6 +7,7 @@ import { MAX_BATCH_OPERATIONS } from '../routes/batch.ts';
 import { errorResponses, ref, type OpenApiObject } from './problems.ts';
 import { jsonContent, OPTIONAL_AUTH, REQUIRED_AUTH } from './record-paths.ts';
 import { userSchema } from './record-schemas.ts';
+import { signInPaths, signInSchemas } from './sign-in-paths.ts';
 
 const COLLECTION_NAME = { type: 'string', pattern: NAME_PATTERN.source, description: 'Starts with a letter; a-z, 0-9 and _.' };
 
@@ -73,6 +74,16 @@ export function fixedSchemas(users: CollectionDef | undefined): Record<string, O
       properties: { email: { type: 'string', format: 'email', maxLength: 254 }, password: { type: 'string', maxLength: 1024, format: 'password' } },
       examples: [{ email: 'ada@example.com', password: 'correct horse battery staple' }],
     },
+    Registration: {
+      type: 'object',
+      required: ['email', 'password'],
+      properties: {
+        email: { type: 'string', format: 'email', maxLength: 254, description: 'Stored trimmed, in Unicode NFC and lower case.' },
+        password: { type: 'string', minLength: 8, maxLength: 1024, format: 'password', description: 'At least 8 characters, not one of the 10,000 most common passwords.' },
+        name: { type: ['string', 'null'] },
+      },
+      examples: [{ email: 'ada@example.com', password: 'correct horse battery staple', name: 'Ada' }],
+    },
     User: userSchema(users),
     Session: {
       type: 'object',
@@ -83,6 +94,7 @@ export function fixedSchemas(users: CollectionDef | undefined): Record<string, O
       },
     },
     CurrentUser: { type: 'object', required: ['user'], properties: { user: ref('schemas', 'User') } },
+    ...signInSchemas(),
     FieldDefinition: FIELD_DEFINITION,
     AccessRules: {
       type: 'object',
@@ -174,16 +186,33 @@ export function fixedPaths(): Record<string, OpenApiObject> {
         },
       },
     },
+    '/api/v1/auth/register': {
+      post: {
+        operationId: 'register', tags: ['Auth'], summary: 'Create an account and sign in', security: [{}],
+        description: 'A taken email is `409 conflict`. Weak passwords and hostile emails are `400 validation_failed` (docs/accounts.md lists the field codes).',
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'Registration')) },
+        responses: {
+          201: {
+            description: 'Registered and signed in: the token, and the same token in the `galley_session` cookie.',
+            headers: { 'Set-Cookie': ref('headers', 'SetCookie') },
+            content: jsonContent(ref('schemas', 'Session')),
+          },
+          ...errorResponses(400, 403, 409, 413, 415, 429),
+        },
+      },
+    },
     '/api/v1/auth/login': {
       post: {
         operationId: 'login', tags: ['Auth'], summary: 'Sign in with email and password', security: [{}],
-        description: 'Answers the same `401 invalid_credentials` whether or not the account exists.',
+        description:
+          'Answers the same `401 invalid_credentials` whether or not the account exists. ' +
+          'For an account with MFA the answer is `{mfaRequired: true, ticket}` and no session: finish with `POST /api/v1/auth/mfa/verify`.',
         requestBody: { required: true, content: jsonContent(ref('schemas', 'Credentials')) },
         responses: {
           200: {
-            description: 'Signed in: the token, and the same token in the `galley_session` cookie.',
+            description: 'Signed in: the token, and the same token in the `galley_session` cookie. Or, with MFA, the ticket for the second step.',
             headers: { 'Set-Cookie': ref('headers', 'SetCookie') },
-            content: jsonContent(ref('schemas', 'Session')),
+            content: jsonContent({ oneOf: [ref('schemas', 'Session'), ref('schemas', 'MfaRequired')] }),
           },
           ...errorResponses(400, 401, 413, 415, 429),
         },
@@ -202,6 +231,7 @@ export function fixedPaths(): Record<string, OpenApiObject> {
         responses: { 200: { description: 'The user.', content: jsonContent(ref('schemas', 'CurrentUser')) }, ...errorResponses(401) },
       },
     },
+    ...signInPaths(),
     '/api/v1/collections': {
       get: {
         operationId: 'listCollections', tags: ['Collections'], summary: 'List collection definitions', description: SUPERUSER_NOTE, security: REQUIRED_AUTH,

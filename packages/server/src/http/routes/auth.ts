@@ -1,10 +1,12 @@
-// /api/v1/auth: password login (a session token in the body and in the httpOnly cookie), logout
-// (the session dies server-side at once) and the current user.
+// /api/v1/auth: registration, password login (a session token in the body and in the httpOnly
+// cookie, or the `mfaRequired` step for a user with MFA), logout (the session dies server-side at
+// once) and the current user.
 
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../core/api-error.ts';
 import type { AuthService } from '../../core/auth.ts';
-import { SESSION_COOKIE, sessionCookieOptions } from '../session.ts';
+import type { SignInService } from '../../core/sign-in.ts';
+import { SESSION_COOKIE, sendSession } from '../session.ts';
 
 const loginBody = {
   type: 'object',
@@ -12,13 +14,25 @@ const loginBody = {
   properties: { email: { type: 'string', maxLength: 254 }, password: { type: 'string', maxLength: 1024 } },
 } as const;
 
-export async function authRoutes(app: FastifyInstance, deps: { auth: AuthService; secureCookies: boolean }): Promise<void> {
+/** Shape only: the service reports every invalid field at once, with its own codes. */
+const registerBody = { type: 'object' } as const;
+
+export async function authRoutes(app: FastifyInstance, deps: { auth: AuthService; signIn: SignInService; secureCookies: boolean }): Promise<void> {
+  app.post('/api/v1/auth/register', { schema: { body: registerBody } }, async (request, reply) => {
+    // A new account has no second factor yet: registration opens a session at once.
+    const result = await deps.auth.register(request.body as Record<string, unknown>, { userAgent: request.headers['user-agent'], ip: request.ip });
+    return reply.code(201).send(sendSession(reply, result, deps.secureCookies));
+  });
+
   app.post('/api/v1/auth/login', { schema: { body: loginBody } }, async (request, reply) => {
     const { email, password } = request.body as { email: string; password: string };
-    const result = await deps.auth.login(email, password, { userAgent: request.headers['user-agent'], ip: request.ip });
-    reply.setCookie(SESSION_COOKIE, result.token, sessionCookieOptions(deps.secureCookies));
-    reply.header('cache-control', 'no-store');
-    return result;
+    const user = await deps.auth.verifyCredentials(email, password);
+    const outcome = await deps.signIn.complete(user, { userAgent: request.headers['user-agent'], ip: request.ip });
+    if ('mfaRequired' in outcome) {
+      reply.header('cache-control', 'no-store');
+      return outcome;
+    }
+    return sendSession(reply, outcome, deps.secureCookies);
   });
 
   app.post('/api/v1/auth/logout', async (request, reply) => {
