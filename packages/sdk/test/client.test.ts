@@ -221,6 +221,24 @@ await describeEachDialect('sdk client', (dialect) => {
     await rejectsWith(posts.list({ limit: 500 }), { status: 400, code: 'bad_request' });
   });
 
+  test('filter: hostile values match literally on the server; arrays mean any of / none of', async () => {
+    const posts = alice.collection<Post>('posts');
+    const hostile = "x' || title != '";
+    await posts.create({ title: hostile, status: 'draft', tags: ['a'] });
+    await posts.create({ title: 'filter-b', status: 'published', tags: ['b'] });
+    await posts.create({ title: 'filter-ac', status: 'published', tags: ['a', 'c'] });
+    const f = alice.filter;
+    const titles = async (filter: string) => (await posts.list({ filter, sort: 'title', limit: 200 })).items.map((p) => p.title);
+    assert.deepEqual(await titles(f`title = ${hostile}`), [hostile]);
+    assert.deepEqual(await titles(f`title = ${"nothing') || (title != '"}`), []);
+    assert.deepEqual(await titles(f`title ~ ${'filter-'} && tags ?= ${['a', 'c']}`), ['filter-ac']);
+    assert.deepEqual(await titles(f`title ~ ${'filter-'} && tags ?= ${['b', 'c']}`), ['filter-ac', 'filter-b']);
+    assert.deepEqual(await titles(f`title ~ ${'filter-'} && tags ?= ${[]}`), []);
+    assert.deepEqual(await titles(f`title ~ ${'filter-'} && status != ${['draft', 'published']}`), []);
+    assert.deepEqual(await titles(f`title ~ ${'filter-'} && status != ${[]}`), ['filter-ac', 'filter-b']);
+    assert.deepEqual(await titles(f`created <= ${new Date(Date.now() + 60_000)} && title = ${'filter-b'} && price = ${null}`), ['filter-b']);
+  });
+
   test('create: validation_failed lists every field; a duplicate is conflict; an idempotency key replays', async () => {
     const posts = alice.collection<Post>('posts');
     const invalid = await rejectsWith(posts.create({ title: '', price: -1 } as never), { status: 400, code: 'validation_failed' });
