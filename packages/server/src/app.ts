@@ -14,8 +14,11 @@ import { ChangeLog } from './core/changes.ts';
 import type { SessionsEnded } from './core/auth.ts';
 import { RealtimeHub } from './core/realtime-hub.ts';
 import { CollectionService } from './core/collections.ts';
+import { DEFAULT_JOB_OPTIONS, JobQueue } from './core/jobs.ts';
 import { RecordService } from './core/records.ts';
 import { MfaService } from './core/mfa.ts';
+import { OAuthService } from './core/oauth.ts';
+import { createOAuthProvider } from './core/oauth-providers.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
 import { SignInService } from './core/sign-in.ts';
 import { connectDatabase } from './db/connect.ts';
@@ -36,10 +39,12 @@ export interface Services {
   changes: ChangeLog;
   mfa: MfaService;
   signIn: SignInService;
+  oauth: OAuthService;
   secret: ServerSecret;
+  storage: Storage;
   bus: Bus;
   realtime: RealtimeHub;
-  storage: Storage;
+  jobs: JobQueue;
 }
 
 export interface App {
@@ -82,6 +87,8 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
     }
+    const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
+    const signIn = new SignInService(db, auth, mfa);
     // Wake-ups between instances: Redis pub/sub when there is a Redis, else the database's NOTIFY.
     const bus: Bus = config.redisUrl ? await connectRedisBus(config.redisUrl, config.redisPrefix, logger) : new DatabaseBus(db);
     const feed = new ChangeFeed(changes, bus, (err) => logger.error({ err }, 'reading the change log failed'));
@@ -94,16 +101,24 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const logFailure = (what: string) => (err: unknown) => logger.error({ err }, what);
     // A session that ends loses its realtime connections at once here, and through the bus elsewhere.
     auth.onSessionsEnded(async (ended) => {
-      await realtime.sessionsEnded(ended).catch(logFailure('closing ended realtime sessions failed'));
+      await realtime.sessionsEnded(ended);
       await bus.publish(BUS_CHANNELS.sessions, JSON.stringify(ended)).catch(logFailure('announcing ended sessions failed'));
     });
     await bus.subscribe(BUS_CHANNELS.sessions, (message) => {
       const ended = message ? parseSessionsEnded(message) : undefined;
       void (ended ? realtime.sessionsEnded(ended) : realtime.recheckSessions(() => true)).catch(logFailure('checking realtime sessions failed'));
     });
-    const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
-    const signIn = new SignInService(db, auth, mfa);
-    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage, bus, realtime };
+    const jobs = new JobQueue(db, {
+      ...DEFAULT_JOB_OPTIONS,
+      concurrency: config.jobConcurrency,
+      onError: (err, job) => logger.warn({ err, job }, 'background job failed'),
+    });
+    const oauth = new OAuthService(db, auth, signIn, config.oauthProviders.map(createOAuthProvider), {
+      publicUrl: config.publicUrl,
+      allowedOrigins: config.allowedOrigins,
+      stateKey: secret.key('oauth-state'),
+    });
+    const services: Services = { db, collections, records, auth, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
@@ -111,6 +126,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       version: VERSION,
       logger,
     });
+    await jobs.start();
     let closed: Promise<void> | undefined;
     return {
       config,
@@ -122,9 +138,10 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
         (closed ??= (async () => {
           await http.close();
           feed.stop();
+          await jobs.stop();
           changes.stop();
-          await bus.close();
           await storage.close();
+          await bus.close();
           await db.close();
         })()),
     };

@@ -10,14 +10,16 @@ import { ApiError } from '../core/api-error.ts';
 import type { Services } from '../app.ts';
 import { registerJsonParser } from './json-body.ts';
 import { frameworkErrorHandler, registerProblemHandlers } from './problem.ts';
+import { lazyRequestLogger } from './request-logger.ts';
 import { registerSession } from './session.ts';
 import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
-import { realtimeRoutes, websocketOptions } from './routes/realtime.ts';
 import { mfaRoutes } from './routes/mfa.ts';
+import { realtimeRoutes, websocketOptions } from './routes/realtime.ts';
+import { oauthRoutes } from './routes/oauth.ts';
 import { recordRoutes } from './routes/records.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -35,6 +37,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    childLoggerFactory: lazyRequestLogger,
     // A caller-chosen id is kept when it is harmless, so traces can cross services.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -69,6 +72,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(healthRoutes, { db: services.db });
   await app.register(authRoutes, { auth: services.auth, signIn: services.signIn, secureCookies: options.secureCookies });
   await app.register(mfaRoutes, { mfa: services.mfa, signIn: services.signIn, secureCookies: options.secureCookies });
+  await app.register(oauthRoutes, { oauth: services.oauth, secureCookies: options.secureCookies });
   await app.register(collectionRoutes, { collections: services.collections });
   await app.register(recordRoutes, { records: services.records });
   await app.register(batchRoutes, { db: services.db, records: services.records });
