@@ -8,12 +8,16 @@ import type { GalleyConfig } from './config/config.ts';
 import { AuthService } from './core/auth.ts';
 import { ChangeLog } from './core/changes.ts';
 import { CollectionService } from './core/collections.ts';
+import { Metrics } from './core/metrics.ts';
+import { ReadCache } from './core/read-cache.ts';
 import { RecordService } from './core/records.ts';
+import { SearchInsights } from './core/search-insights.ts';
 import { MfaService } from './core/mfa.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
 import { SignInService } from './core/sign-in.ts';
 import { connectDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
+import { instrumentDatabase } from './db/instrumented.ts';
 import { migrateSystemTables } from './db/system-schema.ts';
 import { buildHttpServer } from './http/server.ts';
 import { connectStorage } from './storage/connect.ts';
@@ -32,6 +36,9 @@ export interface Services {
   signIn: SignInService;
   secret: ServerSecret;
   storage: Storage;
+  metrics: Metrics;
+  readCache: ReadCache;
+  searchInsights: SearchInsights;
 }
 
 export interface App {
@@ -55,10 +62,29 @@ export function createLogger(level: string): Logger {
   });
 }
 
+/** The notification that tells other instances sharing the database that records changed. */
+const RECORDS_CHANGED_CHANNEL = 'galley_records_changed';
+
+/**
+ * Empties the read cache after every record write committed here (before its response goes out),
+ * and tells the other instances, which empty theirs when they hear it (PostgreSQL NOTIFY).
+ */
+async function watchForWrites(db: Database, changes: ChangeLog, cache: ReadCache, logger: Logger): Promise<void> {
+  if (!cache.enabled) return;
+  changes.onCommitted(() => {
+    cache.invalidate();
+    db.notify(RECORDS_CHANGED_CHANNEL).catch((err: unknown) => logger.warn({ err }, 'telling other instances of a write failed'));
+  });
+  await db.listen(RECORDS_CHANGED_CHANNEL, () => cache.invalidate());
+}
+
 export async function createApp(config: GalleyConfig, options: { logger?: Logger } = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   if (!config.databaseUrl) fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const db = connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  const metrics = new Metrics();
+  const db = instrumentDatabase(connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize }), {
+    metrics, logger, slowQueryMs: config.slowQueryMs,
+  });
   const storage = connectStorage(config.storage);
   try {
     await migrateSystemTables(db);
@@ -68,7 +94,10 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     await collections.watch((err) => logger.error({ err }, 'reloading collection definitions failed'));
     const changes = new ChangeLog(db, config.changesRetention);
     changes.startPruning((err) => logger.error({ err }, 'pruning the change log failed'));
-    const records = new RecordService(db, collections, changes);
+    const readCache = new ReadCache(config.readCacheEntries, metrics);
+    await watchForWrites(db, changes, readCache, logger);
+    const searchInsights = new SearchInsights(db, (err) => logger.error({ err }, 'recording search insights failed'));
+    const records = new RecordService(db, collections, changes, searchInsights);
     const auth = new AuthService(db, collections);
     if (config.admin) {
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
@@ -76,13 +105,14 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     }
     const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
     const signIn = new SignInService(db, auth, mfa);
-    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage };
+    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage, metrics, readCache, searchInsights };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
       secureCookies: config.publicUrl.startsWith('https:'),
       version: VERSION,
       logger,
+      metricsToken: config.metricsToken,
     });
     let closed: Promise<void> | undefined;
     return {
@@ -95,6 +125,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
         (closed ??= (async () => {
           await http.close();
           changes.stop();
+          await searchInsights.close();
           await storage.close();
           await db.close();
         })()),
