@@ -6,13 +6,21 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { GalleyConfig } from './config/config.ts';
 import { AuthService } from './core/auth.ts';
+import { BUS_CHANNELS, type Bus } from './bus/bus.ts';
+import { DatabaseBus } from './bus/database-bus.ts';
+import { ChangeFeed } from './core/change-feed.ts';
 import { ChangeLog } from './core/changes.ts';
+import type { SessionsEnded } from './core/auth.ts';
+import { RealtimeHub } from './core/realtime-hub.ts';
 import { CollectionService } from './core/collections.ts';
 import { Metrics } from './core/metrics.ts';
 import { ReadCache } from './core/read-cache.ts';
+import { DEFAULT_JOB_OPTIONS, JobQueue } from './core/jobs.ts';
 import { RecordService } from './core/records.ts';
 import { SearchInsights } from './core/search-insights.ts';
 import { MfaService } from './core/mfa.ts';
+import { OAuthService } from './core/oauth.ts';
+import { createOAuthProvider } from './core/oauth-providers.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
 import { SignInService } from './core/sign-in.ts';
 import { connectDatabase } from './db/connect.ts';
@@ -34,11 +42,15 @@ export interface Services {
   changes: ChangeLog;
   mfa: MfaService;
   signIn: SignInService;
+  oauth: OAuthService;
   secret: ServerSecret;
   storage: Storage;
   metrics: Metrics;
   readCache: ReadCache;
   searchInsights: SearchInsights;
+  bus: Bus;
+  realtime: RealtimeHub;
+  jobs: JobQueue;
 }
 
 export interface App {
@@ -62,20 +74,14 @@ export function createLogger(level: string): Logger {
   });
 }
 
-/** The notification that tells other instances sharing the database that records changed. */
-const RECORDS_CHANGED_CHANNEL = 'galley_records_changed';
-
 /**
- * Empties the read cache after every record write committed here (before its response goes out),
- * and tells the other instances, which empty theirs when they hear it (PostgreSQL NOTIFY).
+ * Empties the read cache after every record write: at once for writes committed here (before the
+ * write's response goes out), and for other instances' writes as the change feed brings them.
  */
-async function watchForWrites(db: Database, changes: ChangeLog, cache: ReadCache, logger: Logger): Promise<void> {
+function invalidateOnWrites(changes: ChangeLog, feed: ChangeFeed, cache: ReadCache): void {
   if (!cache.enabled) return;
-  changes.onCommitted(() => {
-    cache.invalidate();
-    db.notify(RECORDS_CHANGED_CHANNEL).catch((err: unknown) => logger.warn({ err }, 'telling other instances of a write failed'));
-  });
-  await db.listen(RECORDS_CHANGED_CHANNEL, () => cache.invalidate());
+  changes.onCommitted(() => cache.invalidate());
+  feed.add({ prepare: async () => {}, deliver: () => cache.invalidate(), lost: () => cache.invalidate() });
 }
 
 export async function createApp(config: GalleyConfig, options: { logger?: Logger } = {}): Promise<App> {
@@ -95,7 +101,6 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const changes = new ChangeLog(db, config.changesRetention);
     changes.startPruning((err) => logger.error({ err }, 'pruning the change log failed'));
     const readCache = new ReadCache(config.readCacheEntries, metrics);
-    await watchForWrites(db, changes, readCache, logger);
     const searchInsights = new SearchInsights(db, (err) => logger.error({ err }, 'recording search insights failed'));
     const records = new RecordService(db, collections, changes, searchInsights);
     const auth = new AuthService(db, collections);
@@ -105,7 +110,42 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     }
     const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
     const signIn = new SignInService(db, auth, mfa);
-    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage, metrics, readCache, searchInsights };
+    const bus: Bus = new DatabaseBus(db);
+    const feed = new ChangeFeed(changes, bus, (err) => logger.error({ err }, 'reading the change log failed'));
+    const realtime = new RealtimeHub(
+      { collections, auth, log: changes, feed, loadRecords: (def, ids) => records.findByIds(def, ids), logger },
+      config.realtime,
+    );
+    invalidateOnWrites(changes, feed, readCache);
+    await feed.start();
+    realtime.start();
+    const logFailure = (what: string) => (err: unknown) => logger.error({ err }, what);
+    // A session that ends loses its realtime connections at once here, and through the bus elsewhere.
+    auth.onSessionsEnded(async (ended) => {
+      await realtime.sessionsEnded(ended);
+      await bus.publish(BUS_CHANNELS.sessions, JSON.stringify(ended)).catch(logFailure('announcing ended sessions failed'));
+    });
+    await bus.subscribe(BUS_CHANNELS.sessions, (message) => {
+      const ended = message ? parseSessionsEnded(message) : undefined;
+      void (ended ? realtime.sessionsEnded(ended) : realtime.recheckSessions(() => true)).catch(logFailure('checking realtime sessions failed'));
+    });
+    const jobFailures = metrics.counter('galley_job_failures_total', 'Background job runs that failed (each is retried with backoff, then kept as dead).');
+    const jobs = new JobQueue(db, {
+      ...DEFAULT_JOB_OPTIONS,
+      concurrency: config.jobConcurrency,
+      onError: (err, job) => {
+        jobFailures.inc();
+        logger.warn({ err, job }, 'background job failed');
+      },
+    });
+    metrics.gauge('galley_jobs_pending', 'Background jobs waiting or running (the queue depth, shared by every instance).', () => jobs.pending());
+    metrics.gauge('galley_realtime_connections', 'Open realtime WebSocket connections on this instance.', () => realtime.connections);
+    const oauth = new OAuthService(db, auth, signIn, config.oauthProviders.map(createOAuthProvider), {
+      publicUrl: config.publicUrl,
+      allowedOrigins: config.allowedOrigins,
+      stateKey: secret.key('oauth-state'),
+    });
+    const services: Services = { db, collections, records, auth, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, metrics, readCache, searchInsights };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
@@ -114,6 +154,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       logger,
       metricsToken: config.metricsToken,
     });
+    await jobs.start();
     let closed: Promise<void> | undefined;
     return {
       config,
@@ -124,9 +165,12 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       close: () =>
         (closed ??= (async () => {
           await http.close();
+          feed.stop();
+          await jobs.stop();
           changes.stop();
           await searchInsights.close();
           await storage.close();
+          await bus.close();
           await db.close();
         })()),
     };
@@ -135,4 +179,16 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     await db.close().catch(() => {});
     throw err;
   }
+}
+
+/** A bus message about ended sessions, or undefined when it is not one (then every session is checked). */
+function parseSessionsEnded(message: string): SessionsEnded | undefined {
+  try {
+    const value = JSON.parse(message) as Record<string, unknown>;
+    if (typeof value.tokenHash === 'string') return { tokenHash: value.tokenHash };
+    if (typeof value.userId === 'string') return { userId: value.userId };
+  } catch {
+    // Not ours: fall through.
+  }
+  return undefined;
 }

@@ -50,6 +50,9 @@ await describeEachDialect('operations', (dialect) => {
     assert.match(text, /^galley_db_query_duration_seconds_count\{kind="all"\} [1-9]\d*/m);
     assert.match(text, /^galley_read_cache_lookups_total\{result="(hit|miss)"\} \d+/m);
     assert.match(text, /^galley_test_queue_depth 7$/m);
+    assert.match(text, /^galley_jobs_pending \d+$/m);
+    assert.match(text, /^galley_realtime_connections 0$/m);
+    assert.match(text, /^galley_job_failures_total \d+$/m);
     assert.doesNotMatch(text, /books\/records\/|nope/, 'routes are templates, never concrete URLs');
   });
 

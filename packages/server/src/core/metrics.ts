@@ -1,5 +1,5 @@
 // The server's Prometheus metrics (prom-client), one registry per app so that several apps in one
-// process (tests, embedding) never share counters. Modules add their own gauges through `gauge()`.
+// process (tests, embedding) never share counters. Modules add their own through gauge() and counter().
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -39,6 +39,11 @@ export class Metrics {
         this.set(await read());
       },
     });
+  }
+
+  /** Registers a counter for another module (job failures …) and returns it. */
+  counter(name: string, help: string): Counter {
+    return new Counter({ name, help, registers: [this.registry] });
   }
 
   /** The Prometheus text exposition. */

@@ -1,7 +1,7 @@
 // The server-side cache of public reads: list and record responses that are the same for every
 // caller (the rule is "" and nothing in them depends on who asks), kept as their JSON and ETag.
 // Every committed record write empties it before the write's response is sent, so a read after a
-// write is never stale here; other instances hear of the write through Database.listen.
+// write is never stale here; other instances empty theirs when their change feed brings the write.
 
 import type { CollectionDef, RuleName } from './collection-model.ts';
 import type { Metrics } from './metrics.ts';

@@ -6,12 +6,14 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import zlib from 'node:zlib';
 import compress from '@fastify/compress';
 import cookie from '@fastify/cookie';
+import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
 import { ApiError } from '../core/api-error.ts';
 import type { Services } from '../app.ts';
 import { registerJsonParser } from './json-body.ts';
 import { registerRequestMetrics } from './request-metrics.ts';
 import { frameworkErrorHandler, registerProblemHandlers } from './problem.ts';
+import { lazyRequestLogger } from './request-logger.ts';
 import { registerSession } from './session.ts';
 import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batch.ts';
@@ -20,6 +22,8 @@ import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mfaRoutes } from './routes/mfa.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import { realtimeRoutes, websocketOptions } from './routes/realtime.ts';
+import { oauthRoutes } from './routes/oauth.ts';
 import { recordRoutes } from './routes/records.ts';
 import { searchInsightRoutes } from './routes/search-insights.ts';
 
@@ -40,6 +44,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    childLoggerFactory: lazyRequestLogger,
     // A caller-chosen id is kept when it is harmless, so traces can cross services.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -54,6 +59,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
     // Strict schemas: a number is not a string, and unknown properties are reported, not dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   }) as unknown as FastifyInstance;
+  await app.register(websocket, websocketOptions(services.realtime));
 
   let closing = false;
   app.addHook('onClose', async () => {
@@ -83,11 +89,13 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(healthRoutes, { db: services.db });
   await app.register(authRoutes, { auth: services.auth, signIn: services.signIn, secureCookies: options.secureCookies });
   await app.register(mfaRoutes, { mfa: services.mfa, signIn: services.signIn, secureCookies: options.secureCookies });
+  await app.register(oauthRoutes, { oauth: services.oauth, secureCookies: options.secureCookies });
   await app.register(collectionRoutes, { collections: services.collections });
   await app.register(recordRoutes, { records: services.records, cache: services.readCache, collectionsVersion: () => services.collections.version });
   await app.register(searchInsightRoutes, { insights: services.searchInsights });
   await app.register(metricsRoutes, { metrics: services.metrics, token: options.metricsToken });
   await app.register(batchRoutes, { db: services.db, records: services.records });
+  await app.register(realtimeRoutes, { hub: services.realtime, allowedOrigins: options.allowedOrigins });
   await app.register(docsRoutes, {
     listCollections: async () => services.collections.list(),
     collectionsVersion: () => services.collections.version,
