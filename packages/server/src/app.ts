@@ -2,6 +2,7 @@
 // implementations; everything below receives what it needs as arguments.
 
 import fs from 'node:fs';
+import { ADMIN_DIST } from '@galley/admin/build';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { GalleyConfig } from './config/config.ts';
@@ -83,6 +84,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       secureCookies: config.publicUrl.startsWith('https:'),
       version: VERSION,
       logger,
+      adminDir: ADMIN_DIST,
     });
     let closed: Promise<void> | undefined;
     return {

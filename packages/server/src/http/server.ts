@@ -10,6 +10,7 @@ import type { Services } from '../app.ts';
 import { registerJsonParser } from './json-body.ts';
 import { frameworkErrorHandler, registerProblemHandlers } from './problem.ts';
 import { registerSession } from './session.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { collectionRoutes } from './routes/collections.ts';
@@ -26,6 +27,8 @@ export interface HttpOptions {
   secureCookies: boolean;
   version: string;
   logger: Logger;
+  /** The built dashboard served at /admin (packages/admin/dist). */
+  adminDir: string;
 }
 
 export async function buildHttpServer(services: Services, options: HttpOptions): Promise<FastifyInstance> {
@@ -69,6 +72,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(collectionRoutes, { collections: services.collections });
   await app.register(recordRoutes, { records: services.records });
   await app.register(batchRoutes, { db: services.db, records: services.records });
+  await app.register(adminRoutes, { dir: options.adminDir });
   await app.register(docsRoutes, {
     listCollections: async () => services.collections.list(),
     collectionsVersion: () => services.collections.version,
