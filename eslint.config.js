@@ -1,8 +1,10 @@
 // Lint: typescript-eslint's recommended rules, plus the architecture's one-way dependencies —
 // expr and protocol know nothing of the server, core/rules/db know nothing of HTTP, and only
 // config/ (and the CLI and test harness that hand the environment to it) read process.env; the SDK
-// depends on nothing but the wire types.
+// depends on nothing but the wire types, and the dashboard on nothing but the SDK (plus React's
+// rules of hooks).
 
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 const HTTP = ['fastify', '@fastify/*', '**/http/**'];
@@ -27,6 +29,16 @@ export default tseslint.config(
     files: ['packages/sdk/src/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', '@galley/server', '**/server/**', '@galley/expr'], message: 'the SDK depends on nothing but @galley/protocol and platform globals.' }] }],
+    },
+  },
+  {
+    // The dashboard proves the SDK is enough: it reaches the server through @galley/sdk only.
+    files: ['packages/admin/src/**/*.{ts,tsx}'],
+    ...reactHooks.configs.flat.recommended,
+    rules: {
+      ...reactHooks.configs.flat.recommended.rules,
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@galley/server', '**/server/**', '@galley/protocol', 'node:*'], message: 'the dashboard talks to the server through @galley/sdk only (it re-exports the wire types).' }] }],
+      'no-restricted-globals': ['error', { name: 'fetch', message: 'call the server through the SDK client (src/client.ts).' }, { name: 'WebSocket', message: 'use the SDK for realtime.' }, { name: 'XMLHttpRequest', message: 'call the server through the SDK client.' }],
     },
   },
   {

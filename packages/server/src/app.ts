@@ -2,6 +2,7 @@
 // implementations; everything below receives what it needs as arguments.
 
 import fs from 'node:fs';
+import { ADMIN_DIST } from '@galley/admin/build';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { GalleyConfig } from './config/config.ts';
@@ -155,6 +156,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       version: VERSION,
       logger,
       metricsToken: config.metricsToken,
+      adminDir: ADMIN_DIST,
     });
     await jobs.start();
     let closed: Promise<void> | undefined;

@@ -73,6 +73,19 @@ await describeEachDialect('auth', (dialect) => {
     assert.equal(viaBearer.status, 201, 'Bearer requests are not subject to CSRF');
   });
 
+  test('CSRF: a page of the server itself (same Origin as Host, e.g. /admin) may write with its cookie', async () => {
+    const login = await t.request('POST', '/api/v1/auth/login', { body: ADMIN, token: null });
+    const cookie = `galley_session=${login.body.token}`;
+    const own = new URL(t.url).host;
+    const res = await t.request('POST', '/api/v1/collections', { token: null, body: { name: 'csrf_same_origin', fields: [] }, headers: { cookie, origin: `http://${own}` } });
+    assert.equal(res.status, 201, res.text);
+    // Another port on the same machine is another origin.
+    const port = Number(new URL(t.url).port) + 1;
+    const other = await t.request('POST', '/api/v1/collections', { token: null, body: { name: 'csrf_other_port', fields: [] }, headers: { cookie, origin: `http://127.0.0.1:${port}` } });
+    assert.equal(other.status, 403);
+    assert.equal((await t.request('GET', '/api/v1/collections/csrf_other_port')).status, 404, 'nothing was created');
+  });
+
   test('a login with a foreign Origin is refused (login CSRF)', async () => {
     const res = await t.request('POST', '/api/v1/auth/login', { body: { email: 'carol@example.com', password: 'carol has a password' }, token: null, headers: { origin: 'https://evil.example' } });
     assert.equal(res.status, 403);

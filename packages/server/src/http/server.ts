@@ -15,6 +15,7 @@ import { registerRequestMetrics } from './request-metrics.ts';
 import { frameworkErrorHandler, registerProblemHandlers } from './problem.ts';
 import { lazyRequestLogger } from './request-logger.ts';
 import { registerSession } from './session.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { collectionRoutes } from './routes/collections.ts';
@@ -37,6 +38,8 @@ export interface HttpOptions {
   logger: Logger;
   /** GALLEY_METRICS_TOKEN: lets a scraper read /metrics without a superuser session. */
   metricsToken?: string;
+  /** The built dashboard served at /admin (packages/admin/dist). */
+  adminDir: string;
 }
 
 export async function buildHttpServer(services: Services, options: HttpOptions): Promise<FastifyInstance> {
@@ -96,6 +99,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(metricsRoutes, { metrics: services.metrics, token: options.metricsToken });
   await app.register(batchRoutes, { db: services.db, records: services.records });
   await app.register(realtimeRoutes, { hub: services.realtime, allowedOrigins: options.allowedOrigins });
+  await app.register(adminRoutes, { dir: options.adminDir });
   await app.register(docsRoutes, {
     listCollections: async () => services.collections.list(),
     collectionsVersion: () => services.collections.version,

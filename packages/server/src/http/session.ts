@@ -34,6 +34,20 @@ export function sendSession<T extends { token: string }>(reply: FastifyReply, se
   return session;
 }
 
+/**
+ * A page served by this server itself (the dashboard at /admin) calls it from its own origin, under
+ * whatever name reached it (127.0.0.1, localhost, a LAN address). A browser sets both Origin and
+ * Host, so a foreign page can never make them agree: such a request is not cross-site.
+ */
+function isSameOrigin(origin: string, host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 export function registerSession(app: FastifyInstance, deps: { auth: AuthService; allowedOrigins: string[] }): void {
   const allowed = new Set(deps.allowedOrigins);
   app.decorateRequest('caller', null as unknown as Caller);
@@ -54,7 +68,9 @@ export function registerSession(app: FastifyInstance, deps: { auth: AuthService;
       // Cookies ride along on cross-site requests: only allowed origins may make unsafe ones.
       const origin = request.headers.origin;
       if (origin === undefined && cookie !== undefined) throw new ApiError('forbidden', 'a cookie-authenticated request must send an Origin header');
-      if (origin !== undefined && !allowed.has(origin)) throw new ApiError('forbidden', `requests from origin ${origin.slice(0, 200)} are not allowed (GALLEY_ALLOWED_ORIGINS)`);
+      if (origin !== undefined && !allowed.has(origin) && !isSameOrigin(origin, request.headers.host)) {
+        throw new ApiError('forbidden', `requests from origin ${origin.slice(0, 200)} are not allowed (GALLEY_ALLOWED_ORIGINS)`);
+      }
     }
     if (cookie) {
       const user = await deps.auth.authenticate(cookie);

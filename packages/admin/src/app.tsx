@@ -1,0 +1,95 @@
+// The dashboard shell: the sign-in gate, then the header, the collection navigation and the screen
+// the URL names. Routes are matched here, in one list, so the whole map of the app is on one page.
+
+import type { ReactNode } from 'react';
+import { Link, navigate, useLocation } from './router.tsx';
+import { describeError } from './problems.ts';
+import { isSuperuser, useSession, useSessionUpdate } from './session.ts';
+import { LoginScreen } from './screens/login.tsx';
+import { CollectionsScreen } from './screens/collections.tsx';
+
+type Route =
+  | { screen: 'collections' }
+  | { screen: 'collection-new' }
+  | { screen: 'collection-schema'; name: string }
+  | { screen: 'records'; name: string }
+  | { screen: 'record'; name: string; id: string | null }
+  | { screen: 'not-found' };
+
+export function matchRoute(path: string): Route {
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts.length === 0 || (parts.length === 1 && parts[0] === 'collections')) return { screen: 'collections' };
+  if (parts[0] !== 'collections') return { screen: 'not-found' };
+  const name = parts[1]!;
+  if (parts.length === 2) return name === 'new' ? { screen: 'collection-new' } : { screen: 'records', name };
+  if (parts.length === 3 && parts[2] === 'schema') return { screen: 'collection-schema', name };
+  if (parts.length === 4 && parts[2] === 'records') return { screen: 'record', name, id: parts[3] === 'new' ? null : parts[3]! };
+  return { screen: 'not-found' };
+}
+
+function Screen({ route }: { route: Route }): ReactNode {
+  switch (route.screen) {
+    case 'collections':
+      return <CollectionsScreen />;
+    case 'not-found':
+    default:
+      return (
+        <section aria-labelledby="not-found-title">
+          <h1 id="not-found-title">Page not found</h1>
+          <p>
+            <Link to="/collections">Go to the collections</Link>
+          </p>
+        </section>
+      );
+  }
+}
+
+export function App() {
+  const session = useSession();
+  const { signOut } = useSessionUpdate();
+  const { path } = useLocation();
+
+  if (session.isPending) return <p className="page-status" role="status">Loading…</p>;
+  if (session.isError)
+    return (
+      <main className="login">
+        <h1>Galley admin</h1>
+        <p role="alert" className="form-error">{describeError(session.error)}</p>
+        <button type="button" onClick={() => session.refetch()}>Try again</button>
+      </main>
+    );
+  const user = session.data;
+  if (!user) return <LoginScreen />;
+  if (!isSuperuser(user))
+    return (
+      <main className="login">
+        <h1>Galley admin</h1>
+        <p role="alert">
+          <strong>{user.email}</strong> is signed in but is not a superuser. The dashboard is for superusers (the <code>admin</code> role).
+        </p>
+        <button type="button" onClick={() => signOut()}>Sign out</button>
+      </main>
+    );
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">Skip to content</a>
+      <header className="topbar">
+        <Link to="/collections" className="brand">Galley</Link>
+        <span className="who" title={user.email}>{user.email}</span>
+        <button
+          type="button"
+          onClick={async () => {
+            await signOut();
+            navigate('/collections', { replace: true });
+          }}
+        >
+          Sign out
+        </button>
+      </header>
+      <main id="main" className="content" tabIndex={-1}>
+        <Screen route={matchRoute(path)} />
+      </main>
+    </div>
+  );
+}

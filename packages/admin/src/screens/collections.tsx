@@ -1,0 +1,57 @@
+// The collections list: every collection with its fields and rules at a glance, and the way into
+// its records and its schema.
+
+import { useQuery } from '@tanstack/react-query';
+import { galley } from '../client.ts';
+import { describeError } from '../problems.ts';
+import { Link } from '../router.tsx';
+
+export function useCollections() {
+  return useQuery({ queryKey: ['collections'], queryFn: ({ signal }) => galley.collections.list({ signal }) });
+}
+
+export function CollectionsScreen() {
+  const collections = useCollections();
+  return (
+    <section aria-labelledby="collections-title">
+      <div className="screen-head">
+        <h1 id="collections-title">Collections</h1>
+        <Link to="/collections/new" className="button primary">New collection</Link>
+      </div>
+      {collections.isError && <p role="alert" className="form-error">{describeError(collections.error)}</p>}
+      <div className="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Fields</th>
+              <th scope="col">Search</th>
+              <th scope="col"><span className="visually-hidden">Actions</span></th>
+            </tr>
+          </thead>
+          <tbody aria-busy={collections.isPending}>
+            {collections.isPending
+              ? [0, 1, 2].map((i) => (
+                  <tr key={i} className="skeleton" aria-hidden="true">
+                    <td colSpan={4}>&nbsp;</td>
+                  </tr>
+                ))
+              : collections.data?.map((c) => (
+                  <tr key={c.name}>
+                    <th scope="row">
+                      <Link to={`/collections/${encodeURIComponent(c.name)}`}>{c.name}</Link>
+                      {c.system && <span className="badge">built-in</span>}
+                    </th>
+                    <td>{c.fields.map((f) => f.name).join(', ') || '—'}</td>
+                    <td>{c.search.join(', ') || '—'}</td>
+                    <td>
+                      <Link to={`/collections/${encodeURIComponent(c.name)}/schema`} aria-label={`Edit the schema of ${c.name}`}>Schema</Link>
+                    </td>
+                  </tr>
+                ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
