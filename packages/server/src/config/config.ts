@@ -20,6 +20,8 @@ export interface GalleyConfig {
   logLevel: string;
   /** Pool size for PostgreSQL. */
   dbPoolSize: number;
+  /** GALLEY_JOB_CONCURRENCY: background jobs (thumbnails, cleanup) run at once by this instance. */
+  jobConcurrency: number;
   /** GALLEY_SECRET; absent: generated once and kept in the database (core/secrets.ts). */
   secret?: string;
   /** How long the change log keeps changes: GALLEY_CHANGES_RETENTION_HOURS / _ROWS. */
@@ -28,6 +30,8 @@ export interface GalleyConfig {
   mfaIssuer: string;
   /** Sign-in providers from GALLEY_OAUTH_<NAME>_*, by lower-cased name. */
   oauthProviders: OAuthProviderConfig[];
+  /** Realtime connections: ping interval (GALLEY_REALTIME_PING_SECONDS) and send-buffer bound (GALLEY_REALTIME_BUFFER_BYTES). */
+  realtime: { pingIntervalMs: number; maxBufferBytes: number };
 }
 
 /** An OpenID Connect provider found by discovery, or the GitHub preset (GitHub speaks OAuth 2 but not OpenID Connect). */
@@ -150,6 +154,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     admin: email && password ? { email, password } : undefined,
     logLevel: env.GALLEY_LOG_LEVEL ?? 'info',
     dbPoolSize: parsePositiveInt('GALLEY_DB_POOL_SIZE', env.GALLEY_DB_POOL_SIZE ?? '10'),
+    jobConcurrency: parsePositiveInt('GALLEY_JOB_CONCURRENCY', env.GALLEY_JOB_CONCURRENCY ?? '2'),
     secret,
     changesRetention: {
       hours: parsePositiveInt('GALLEY_CHANGES_RETENTION_HOURS', env.GALLEY_CHANGES_RETENTION_HOURS ?? '24'),
@@ -157,5 +162,9 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     },
     mfaIssuer: env.GALLEY_MFA_ISSUER || 'Galley',
     oauthProviders: parseOAuthProviders(env),
+    realtime: {
+      pingIntervalMs: 1000 * parsePositiveInt('GALLEY_REALTIME_PING_SECONDS', env.GALLEY_REALTIME_PING_SECONDS ?? '30'),
+      maxBufferBytes: parsePositiveInt('GALLEY_REALTIME_BUFFER_BYTES', env.GALLEY_REALTIME_BUFFER_BYTES ?? String(1024 * 1024)),
+    },
   };
 }
