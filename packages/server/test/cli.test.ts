@@ -26,7 +26,8 @@ function galley(args: string[], env: Record<string, string>, input?: string): Ch
 
 const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-async function waitFor(read: () => string, pattern: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
+// Generous: tsx compiles the server on start, which takes far longer on a loaded machine.
+async function waitFor(read: () => string, pattern: RegExp, ms = 60_000): Promise<RegExpMatchArray> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     const m = read().match(pattern);

@@ -162,6 +162,14 @@ await describeEachDialect('oauth', (dialect) => {
     assert.match(mismatch.detail, /state/);
     assert.equal(victim.cookie(base, 'galley_session'), undefined);
 
+    // A state of the right length in characters but not in bytes is a mismatch too, not a crash.
+    const tricky = new URL(planted);
+    tricky.searchParams.set('state', 'é'.repeat(new URL(planted).searchParams.get('state')!.length));
+    await start(victim);
+    const odd = await victim.request(tricky.href);
+    assert.equal(odd.status, 400);
+    assert.match((await json(odd)).detail, /state/);
+
     const fresh = new TestBrowser();
     const none = await fresh.request(planted);
     assert.equal(none.status, 400);

@@ -82,8 +82,9 @@ export class OAuthService {
     const flow = this.openState(provider.name, sealedState);
     const providerError = query.get('error');
     if (providerError !== null) throw failed(`the provider refused the sign-in: ${providerError.replace(/[^a-z_]/g, '').slice(0, 64)}`);
-    const returned = query.get('state') ?? '';
-    if (returned.length !== flow.state.length || !crypto.timingSafeEqual(Buffer.from(returned), Buffer.from(flow.state))) {
+    const returned = Buffer.from(query.get('state') ?? '');
+    const expected = Buffer.from(flow.state);
+    if (returned.length !== expected.length || !crypto.timingSafeEqual(returned, expected)) {
       throw failed('the state does not match the sign-in this browser started');
     }
     const callback = new URL(this.callbackUrl(provider.name));
