@@ -14,3 +14,22 @@ export interface AuthResponse {
   user: User;
   token: string;
 }
+
+/** A password login for a user with a second factor: no session yet; `POST /mfa/verify` completes it. */
+export interface MfaChallenge {
+  mfaRequired: true;
+  ticket: string;
+}
+
+/** `GET /api/v1/auth/mfa`. */
+export interface MfaStatus {
+  totp: 'off' | 'pending' | 'on';
+  recoveryCodesLeft: number;
+}
+
+/** `POST /api/v1/auth/mfa/totp`: a pending enrolment; `qrCode` is an SVG `data:` URL for an `<img>`. */
+export interface TotpEnrolment {
+  secret: string;
+  otpauthUri: string;
+  qrCode: string;
+}

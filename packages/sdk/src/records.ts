@@ -29,6 +29,8 @@ export interface ListOptions {
   cursor?: string;
   fields?: Names;
   expand?: Names;
+  /** Full-text search over the collection's `search` fields, ranked by relevance; combines with `filter`. */
+  search?: string;
   /** Adds `totalItems`. */
   count?: boolean;
   signal?: AbortSignal;
@@ -80,8 +82,8 @@ export class RecordCollection<T extends object = BaseRecord> {
   }
 
   async list(options: ListOptions = {}): Promise<ListResponse<T>> {
-    const { filter, sort, limit, cursor, fields, expand, count, signal } = options;
-    const query = { filter, sort, limit, cursor, fields: joined(fields), expand: joined(expand), count: count || undefined };
+    const { filter, sort, limit, cursor, fields, expand, search, count, signal } = options;
+    const query = { filter, sort, limit, cursor, fields: joined(fields), expand: joined(expand), search, count: count || undefined };
     return this.transport.json<ListResponse<T>>('GET', this.path(), { query, signal });
   }
 

@@ -7,7 +7,8 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { describeEachDialect } from '../../server/src/testing/databases.ts';
 import { ADMIN, createTestApp, type TestApp } from '../../server/src/testing/test-app.ts';
-import { createClient, GalleyError, GalleyNetworkError, type GalleyClient, type TokenStorage } from '../src/index.ts';
+import { Secret, TOTP } from 'otpauth';
+import { createClient, GalleyError, GalleyNetworkError, type AuthResponse, type GalleyClient, type TokenStorage } from '../src/index.ts';
 
 interface Post {
   id: string;
@@ -31,6 +32,7 @@ const POSTS = {
     { name: 'author', type: 'relation' as const, collection: 'users' },
   ],
   indexes: [{ fields: ['title'], unique: true }],
+  search: ['title'],
   rules: { list: '', view: '', create: "@request.auth.id != ''", update: 'author = @request.auth.id', delete: 'author = @request.auth.id' },
 };
 const PASSWORD = 'a long enough password';
@@ -90,7 +92,7 @@ await describeEachDialect('sdk client', (dialect) => {
   test('login keeps the token in memory; me; logout revokes it on the server and forgets it', async () => {
     const galley = createClient(t.url);
     assert.equal(await galley.auth.token(), null);
-    const { user, token } = await galley.auth.login('bob@example.com', PASSWORD);
+    const { user, token } = (await galley.auth.login('bob@example.com', PASSWORD)) as AuthResponse;
     assert.equal(user.email, 'bob@example.com');
     assert.equal(await galley.auth.token(), token);
     assert.equal((await galley.auth.me()).id, user.id);
@@ -101,6 +103,48 @@ await describeEachDialect('sdk client', (dialect) => {
     await galley.auth.setToken(token);
     await rejectsWith(galley.auth.me(), { status: 401, code: 'unauthenticated' });
     assert.equal(await galley.auth.token(), null, 'a 401 from me() drops the dead token');
+  });
+
+  test('register signs the new account in; a taken email is conflict, a common password validation_failed', async () => {
+    const galley = createClient(t.url);
+    const { user, token } = await galley.auth.register({ email: 'Dora@Example.com', password: PASSWORD, name: 'Dora' });
+    assert.equal(user.email, 'dora@example.com');
+    assert.equal(user.name, 'Dora');
+    assert.equal(await galley.auth.token(), token);
+    assert.equal((await galley.auth.me()).id, user.id);
+    const taken = await rejectsWith(createClient(t.url).auth.register({ email: 'dora@example.com', password: PASSWORD }), { status: 409, code: 'conflict' });
+    assert.equal(taken.fieldErrors[0]?.code, 'not_unique');
+    const weak = await rejectsWith(createClient(t.url).auth.register({ email: 'eve@example.com', password: 'password123' }), { status: 400, code: 'validation_failed' });
+    assert.deepEqual(weak.fieldErrors.map((e) => [e.field, e.code]), [['password', 'common_password']]);
+  });
+
+  test('MFA: enrol and confirm; login then asks for a code, verifyMfa opens the session; recovery codes; off again', async () => {
+    const galley = createClient(t.url);
+    await galley.auth.register({ email: 'mfa@example.com', password: PASSWORD });
+    assert.deepEqual(await galley.auth.mfa.status(), { totp: 'off', recoveryCodesLeft: 0 });
+    const enrolment = await galley.auth.mfa.enrolTotp();
+    assert.match(enrolment.qrCode, /^data:image\/svg\+xml;base64,/);
+    const app = new TOTP({ secret: Secret.fromBase32(enrolment.secret) });
+    const recovery = await galley.auth.mfa.confirmTotp(app.generate());
+    assert.equal(recovery.length, 10);
+    assert.equal((await galley.auth.mfa.status()).totp, 'on');
+
+    const device = createClient(t.url);
+    const first = await device.auth.login('mfa@example.com', PASSWORD);
+    assert.ok('mfaRequired' in first && first.mfaRequired === true);
+    assert.equal(await device.auth.token(), null, 'no session before the second factor');
+    await rejectsWith(device.auth.verifyMfa(first.ticket, app.generate() === '000000' ? '111111' : '000000'), { status: 401, code: 'invalid_credentials' });
+    // The confirmation used the current step up: the app's next code is inside the window.
+    const { token } = await device.auth.verifyMfa(first.ticket, app.generate({ timestamp: Date.now() + 30_000 }));
+    assert.equal(await device.auth.token(), token);
+    assert.equal((await device.auth.me()).email, 'mfa@example.com');
+
+    const fresh = await device.auth.mfa.regenerateRecoveryCodes(recovery[0]!);
+    assert.equal(fresh.length, 10);
+    await rejectsWith(device.auth.mfa.disableTotp(recovery[1]!), { status: 401, code: 'invalid_credentials' });
+    await device.auth.mfa.disableTotp(fresh[0]!);
+    assert.equal((await device.auth.mfa.status()).totp, 'off');
+    assert.ok('token' in (await createClient(t.url).auth.login('mfa@example.com', PASSWORD)), 'a plain login again');
   });
 
   test('a wrong password is invalid_credentials with the request id of the answer', async () => {
@@ -115,7 +159,7 @@ await describeEachDialect('sdk client', (dialect) => {
   test('storage: the session survives into a new client sharing the storage (async storage works)', async () => {
     const storage = new MapStorage();
     const first = createClient(t.url, { storage });
-    const { token } = await first.auth.login('bob@example.com', PASSWORD);
+    const { token } = (await first.auth.login('bob@example.com', PASSWORD)) as AuthResponse;
     assert.deepEqual([...storage.items.values()], [token]);
     const second = createClient(t.url, { storage });
     assert.equal((await second.auth.me()).email, 'bob@example.com');
@@ -231,6 +275,17 @@ await describeEachDialect('sdk client', (dialect) => {
     assert.deepEqual(await titles(f`title ~ ${'filter-'} && status != ${['draft', 'published']}`), []);
     assert.deepEqual(await titles(f`title ~ ${'filter-'} && status != ${[]}`), ['filter-ac', 'filter-b']);
     assert.deepEqual(await titles(f`created <= ${new Date(Date.now() + 60_000)} && title = ${'filter-b'} && price = ${null}`), ['filter-b']);
+  });
+
+  test('search: full-text over the search fields, with a filter, through every page', async () => {
+    const posts = alice.collection<Post>('posts');
+    for (const title of ['Searching galleys', 'Galley kitchens', 'Nothing to see']) await posts.create({ title, status: 'published' });
+    const page = await posts.list({ search: 'galley', limit: 1 });
+    assert.equal(page.items.length, 1);
+    const all = [];
+    for await (const post of posts.iterate({ search: 'galley', limit: 1 })) all.push(post.title);
+    assert.deepEqual(all.sort(), ['Galley kitchens', 'Searching galleys']);
+    assert.deepEqual((await posts.list({ search: 'galley', filter: alice.filter`title ~ ${'kitchen'}` })).items.map((p) => p.title), ['Galley kitchens']);
   });
 
   test('create: validation_failed lists every field; a duplicate is conflict; an idempotency key replays', async () => {
