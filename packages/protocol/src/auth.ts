@@ -15,19 +15,23 @@ export interface AuthResponse {
   token: string;
 }
 
-/** A password login for a user with a second factor: no session yet; `POST /mfa/verify` completes it. */
-export interface MfaChallenge {
+/** `POST /auth/login` for an account with MFA: no session yet; `POST /auth/mfa/verify` with a code gives one. */
+export interface MfaRequiredResponse {
   mfaRequired: true;
+  /** Single use, valid for 5 minutes and 5 wrong codes. */
   ticket: string;
 }
 
-/** `GET /api/v1/auth/mfa`. */
+/** What `POST /auth/login` answers. */
+export type LoginResponse = AuthResponse | MfaRequiredResponse;
+
+/** `GET /auth/mfa`. `pending`: enrolled but not confirmed, so not asked for at sign-in. */
 export interface MfaStatus {
   totp: 'off' | 'pending' | 'on';
   recoveryCodesLeft: number;
 }
 
-/** `POST /api/v1/auth/mfa/totp`: a pending enrolment; `qrCode` is an SVG `data:` URL for an `<img>`. */
+/** `POST /auth/mfa/totp`: what an authenticator app needs; `qrCode` is an SVG data URL. */
 export interface TotpEnrolment {
   secret: string;
   otpauthUri: string;
