@@ -1,7 +1,9 @@
 // `galley.collection<Post>('posts')`: the records of one collection (contract.md §5) — create, get,
-// update (optionally guarded by an ETag), delete, list, and `iterate` that follows the cursors.
+// update (optionally guarded by an ETag), delete, list, `iterate` that follows the cursors, and
+// `subscribe` to its changes.
 
 import type { BaseRecord, ListResponse } from '@galley/protocol';
+import type { Realtime, RealtimeEvent, SubscribeOptions } from './realtime.ts';
 import { apiPath, type Transport } from './transport.ts';
 
 type SystemKey = 'id' | 'created' | 'updated' | 'expand';
@@ -63,7 +65,17 @@ export class RecordCollection<T extends object = BaseRecord> {
   constructor(
     private readonly transport: Transport,
     readonly name: string,
+    private readonly realtime: () => Realtime,
   ) {}
+
+  /**
+   * Live changes (the list rule applies; `recordId` for one record, `filter` to narrow). Resolves
+   * once the server confirms; call the result to stop. The shared socket reconnects by itself and
+   * resumes where it left off.
+   */
+  subscribe(options: SubscribeOptions, handler: (event: RealtimeEvent<T>) => void): Promise<() => void> {
+    return this.realtime().subscribe(this.name, options, handler);
+  }
 
   private path(id?: string): string {
     return id === undefined ? apiPath('collections', this.name, 'records') : apiPath('collections', this.name, 'records', id);
