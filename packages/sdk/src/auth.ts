@@ -1,4 +1,4 @@
-// `galley.auth`: sign in and out (password, the MFA step, OAuth), and who is signed in
+// `galley.auth`: register, sign in and out (password, the MFA step, OAuth), and who is signed in
 // (contract.md §3). In token mode the session token from login is kept (memory or the given
 // storage) and sent as Bearer; in cookie mode the browser keeps the httpOnly cookie and the SDK
 // never sees a token.
@@ -14,6 +14,11 @@ export class AuthApi {
 
   constructor(private readonly transport: Transport) {
     this.mfa = new MfaApi(transport);
+  }
+
+  /** Creates an account (`name`, or the other fields `users` allows at registration) and signs it in. */
+  async register(input: { email: string; password: string; name?: string }, options: { signal?: AbortSignal } = {}): Promise<AuthResponse> {
+    return this.keep(await this.transport.json<AuthResponse>('POST', '/api/v1/auth/register', { body: input, signal: options.signal }));
   }
 
   /**

@@ -1,10 +1,12 @@
 // createClient(): one object per Galley server. It owns the transport (fetch, session) and hands
-// out the parts: `auth`, `collection(name)`, `collections` (admin), `batch`, `filter`.
+// out the parts: `auth`, `collection(name)` (records and their realtime subscriptions, over one
+// shared socket), `collections` (admin), `batch`, `filter`.
 
 import type { BaseRecord, BatchOperation, BatchResult } from '@galley/protocol';
 import { AuthApi } from './auth.ts';
 import { CollectionsApi } from './collections.ts';
 import { filter } from './filter.ts';
+import { Realtime, type WebSocketConstructor } from './realtime.ts';
 import { RecordCollection } from './records.ts';
 import { Session, type TokenStorage } from './session.ts';
 import { Transport, type RequestOptions } from './transport.ts';
@@ -12,8 +14,10 @@ import { Transport, type RequestOptions } from './transport.ts';
 export interface ClientOptions {
   /** Defaults to the global fetch (browsers, Node ≥ 18, Deno, Bun, React Native). */
   fetch?: typeof fetch;
-  /** Defaults to the global WebSocket; in Node 20 pass `ws`. Used by realtime. */
-  WebSocket?: unknown;
+  /** Defaults to the global WebSocket; in Node 20 pass `ws`. Used by `subscribe`. */
+  WebSocket?: WebSocketConstructor;
+  /** Realtime reconnects wait a random time up to this · 2ⁿ ms (capped at 30 s). Default 500. */
+  reconnectBackoffMs?: number;
   /** Keeps the session token across page loads (localStorage …); memory only without it. */
   storage?: TokenStorage;
   /**
@@ -32,15 +36,19 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
   readonly collections: CollectionsApi;
   /** The tagged template that quotes values for filters: galley.filter`title ~ ${q}`. */
   readonly filter = filter;
-  readonly WebSocket: unknown;
   private readonly transport: Transport;
+  private hub: Realtime | undefined;
+  private readonly realtime = () => (this.hub ??= new Realtime(this.transport, this.webSocket, this.backoffMs));
+  private readonly webSocket: WebSocketConstructor | undefined;
+  private readonly backoffMs: number | undefined;
 
   constructor(url: string, options: ClientOptions = {}) {
     const fetchImpl = options.fetch ?? globalThis.fetch?.bind(globalThis);
     if (!fetchImpl) throw new TypeError('createClient: no global fetch here; pass options.fetch');
     const cookies = options.session === 'cookie';
     this.transport = new Transport(url, { fetch: fetchImpl, session: new Session(cookies ? undefined : options.storage), cookies });
-    this.WebSocket = options.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket;
+    this.webSocket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    this.backoffMs = options.reconnectBackoffMs;
     this.auth = new AuthApi(this.transport);
     this.collections = new CollectionsApi(this.transport);
   }
@@ -53,7 +61,7 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
   collection<K extends keyof S & string>(name: K): RecordCollection<S[K] & object>;
   collection<T extends object>(name: string): RecordCollection<T>;
   collection(name: string): RecordCollection<object> {
-    return new RecordCollection(this.transport, name);
+    return new RecordCollection(this.transport, name, this.realtime);
   }
 
   /** Up to 100 creates, updates and deletes in one transaction: all succeed, or none does. */

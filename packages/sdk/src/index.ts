@@ -6,6 +6,7 @@ export { CollectionsApi, type CollectionInput } from './collections.ts';
 export { GalleyError, GalleyNetworkError } from './errors.ts';
 export { MfaApi } from './mfa.ts';
 export { filter, type FilterScalar, type FilterValue } from './filter.ts';
+export type { RealtimeEvent, SubscribeOptions, WebSocketConstructor, WebSocketLike } from './realtime.ts';
 export { RecordCollection, type CreateInput, type CreateOptions, type GetOptions, type ListOptions, type UpdateInput, type WriteOptions } from './records.ts';
 export type { TokenStorage } from './session.ts';
 export type { RequestOptions } from './transport.ts';

@@ -1,7 +1,9 @@
 // `galley.collection<Post>('posts')`: the records of one collection (contract.md §5) — create, get,
-// update (optionally guarded by an ETag), delete, list, and `iterate` that follows the cursors.
+// update (optionally guarded by an ETag), delete, list, `iterate` that follows the cursors, and
+// `subscribe` to its changes.
 
 import type { BaseRecord, ListResponse } from '@galley/protocol';
+import type { Realtime, RealtimeEvent, SubscribeOptions } from './realtime.ts';
 import { apiPath, type Transport } from './transport.ts';
 
 type SystemKey = 'id' | 'created' | 'updated' | 'expand';
@@ -29,6 +31,8 @@ export interface ListOptions {
   cursor?: string;
   fields?: Names;
   expand?: Names;
+  /** Full-text search over the collection's `search` fields, ranked by relevance; combines with `filter`. */
+  search?: string;
   /** Adds `totalItems`. */
   count?: boolean;
   signal?: AbortSignal;
@@ -61,7 +65,17 @@ export class RecordCollection<T extends object = BaseRecord> {
   constructor(
     private readonly transport: Transport,
     readonly name: string,
+    private readonly realtime: () => Realtime,
   ) {}
+
+  /**
+   * Live changes (the list rule applies; `recordId` for one record, `filter` to narrow). Resolves
+   * once the server confirms; call the result to stop. The shared socket reconnects by itself and
+   * resumes where it left off.
+   */
+  subscribe(options: SubscribeOptions, handler: (event: RealtimeEvent<T>) => void): Promise<() => void> {
+    return this.realtime().subscribe(this.name, options, handler);
+  }
 
   private path(id?: string): string {
     return id === undefined ? apiPath('collections', this.name, 'records') : apiPath('collections', this.name, 'records', id);
@@ -80,8 +94,8 @@ export class RecordCollection<T extends object = BaseRecord> {
   }
 
   async list(options: ListOptions = {}): Promise<ListResponse<T>> {
-    const { filter, sort, limit, cursor, fields, expand, count, signal } = options;
-    const query = { filter, sort, limit, cursor, fields: joined(fields), expand: joined(expand), count: count || undefined };
+    const { filter, sort, limit, cursor, fields, expand, search, count, signal } = options;
+    const query = { filter, sort, limit, cursor, fields: joined(fields), expand: joined(expand), search, count: count || undefined };
     return this.transport.json<ListResponse<T>>('GET', this.path(), { query, signal });
   }
 

@@ -38,7 +38,11 @@ await describeEachDialect('sdk mfa and oauth', (dialect) => {
     assert.equal(await other.auth.token(), session.token);
     assert.equal((await other.auth.me()).email, 'mia@example.com');
 
-    await other.auth.mfa.disableTotp(recoveryCodes[0]!);
+    const fresh = await other.auth.mfa.regenerateRecoveryCodes(recoveryCodes[0]!);
+    assert.equal(fresh.length, 10);
+    const stale = await other.auth.mfa.disableTotp(recoveryCodes[1]!).catch((e: unknown) => e);
+    assert.ok(stale instanceof GalleyError && stale.code === 'invalid_credentials', 'the old recovery codes stopped working');
+    await other.auth.mfa.disableTotp(fresh[0]!);
     const plain = await createClient(t.url).auth.login('mia@example.com', PASSWORD);
     assert.ok('token' in plain);
   });

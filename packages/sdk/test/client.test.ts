@@ -31,6 +31,7 @@ const POSTS = {
     { name: 'author', type: 'relation' as const, collection: 'users' },
   ],
   indexes: [{ fields: ['title'], unique: true }],
+  search: ['title'],
   rules: { list: '', view: '', create: "@request.auth.id != ''", update: 'author = @request.auth.id', delete: 'author = @request.auth.id' },
 };
 const PASSWORD = 'a long enough password';
@@ -107,6 +108,19 @@ await describeEachDialect('sdk client', (dialect) => {
     await galley.auth.setToken(token);
     await rejectsWith(galley.auth.me(), { status: 401, code: 'unauthenticated' });
     assert.equal(await galley.auth.token(), null, 'a 401 from me() drops the dead token');
+  });
+
+  test('register signs the new account in; a taken email is conflict, a common password validation_failed', async () => {
+    const galley = createClient(t.url);
+    const { user, token } = await galley.auth.register({ email: 'Dora@Example.com', password: PASSWORD, name: 'Dora' });
+    assert.equal(user.email, 'dora@example.com');
+    assert.equal(user.name, 'Dora');
+    assert.equal(await galley.auth.token(), token);
+    assert.equal((await galley.auth.me()).id, user.id);
+    const taken = await rejectsWith(createClient(t.url).auth.register({ email: 'dora@example.com', password: PASSWORD }), { status: 409, code: 'conflict' });
+    assert.equal(taken.fieldErrors[0]?.code, 'not_unique');
+    const weak = await rejectsWith(createClient(t.url).auth.register({ email: 'eve@example.com', password: 'password123' }), { status: 400, code: 'validation_failed' });
+    assert.deepEqual(weak.fieldErrors.map((e) => [e.field, e.code]), [['password', 'common_password']]);
   });
 
   test('a wrong password is invalid_credentials with the request id of the answer', async () => {
@@ -237,6 +251,17 @@ await describeEachDialect('sdk client', (dialect) => {
     assert.deepEqual(await titles(f`title ~ ${'filter-'} && status != ${['draft', 'published']}`), []);
     assert.deepEqual(await titles(f`title ~ ${'filter-'} && status != ${[]}`), ['filter-ac', 'filter-b']);
     assert.deepEqual(await titles(f`created <= ${new Date(Date.now() + 60_000)} && title = ${'filter-b'} && price = ${null}`), ['filter-b']);
+  });
+
+  test('search: full-text over the search fields, with a filter, through every page', async () => {
+    const posts = alice.collection<Post>('posts');
+    for (const title of ['Searching galleys', 'Galley kitchens', 'Nothing to see']) await posts.create({ title, status: 'published' });
+    const page = await posts.list({ search: 'galley', limit: 1 });
+    assert.equal(page.items.length, 1);
+    const all = [];
+    for await (const post of posts.iterate({ search: 'galley', limit: 1 })) all.push(post.title);
+    assert.deepEqual(all.sort(), ['Galley kitchens', 'Searching galleys']);
+    assert.deepEqual((await posts.list({ search: 'galley', filter: alice.filter`title ~ ${'kitchen'}` })).items.map((p) => p.title), ['Galley kitchens']);
   });
 
   test('create: validation_failed lists every field; a duplicate is conflict; an idempotency key replays', async () => {
