@@ -2,12 +2,15 @@
 // implementations; everything below receives what it needs as arguments.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { GalleyConfig } from './config/config.ts';
 import { AuthService } from './core/auth.ts';
 import { ChangeLog } from './core/changes.ts';
 import { CollectionService } from './core/collections.ts';
+import { FileTokens } from './core/file-tokens.ts';
+import { FileService } from './core/files.ts';
 import { DEFAULT_JOB_OPTIONS, JobQueue } from './core/jobs.ts';
 import { RecordService } from './core/records.ts';
 import { MfaService } from './core/mfa.ts';
@@ -34,6 +37,8 @@ export interface Services {
   secret: ServerSecret;
   storage: Storage;
   jobs: JobQueue;
+  files: FileService;
+  fileTokens: FileTokens;
 }
 
 export interface App {
@@ -70,7 +75,14 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     await collections.watch((err) => logger.error({ err }, 'reloading collection definitions failed'));
     const changes = new ChangeLog(db, config.changesRetention);
     changes.startPruning((err) => logger.error({ err }, 'pruning the change log failed'));
-    const records = new RecordService(db, collections, changes);
+    const jobs = new JobQueue(db, {
+      ...DEFAULT_JOB_OPTIONS,
+      concurrency: config.jobConcurrency,
+      onError: (err, job) => logger.warn({ err, job }, 'background job failed'),
+    });
+    const files = new FileService(db, storage, jobs, collections, path.join(config.dataDir, 'staging'));
+    const fileTokens = new FileTokens(secret.key('file-tokens'));
+    const records = new RecordService(db, collections, changes, files);
     const auth = new AuthService(db, collections);
     if (config.admin) {
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
@@ -78,12 +90,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     }
     const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
     const signIn = new SignInService(db, auth, mfa);
-    const jobs = new JobQueue(db, {
-      ...DEFAULT_JOB_OPTIONS,
-      concurrency: config.jobConcurrency,
-      onError: (err, job) => logger.warn({ err, job }, 'background job failed'),
-    });
-    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage, jobs };
+    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage, jobs, files, fileTokens };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,

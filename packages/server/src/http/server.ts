@@ -14,6 +14,7 @@ import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { fileRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mfaRoutes } from './routes/mfa.ts';
 import { recordRoutes } from './routes/records.ts';
@@ -67,7 +68,10 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(authRoutes, { auth: services.auth, signIn: services.signIn, secureCookies: options.secureCookies });
   await app.register(mfaRoutes, { mfa: services.mfa, signIn: services.signIn, secureCookies: options.secureCookies });
   await app.register(collectionRoutes, { collections: services.collections });
-  await app.register(recordRoutes, { records: services.records });
+  await app.register(fileRoutes, {
+    files: services.files, records: services.records, collections: services.collections, auth: services.auth, tokens: services.fileTokens, storage: services.storage,
+  });
+  await app.register(recordRoutes, { records: services.records, collections: services.collections, stagingDir: services.files.stagingDir, bodyLimit: options.bodyLimit });
   await app.register(batchRoutes, { db: services.db, records: services.records });
   await app.register(docsRoutes, {
     listCollections: async () => services.collections.list(),

@@ -34,6 +34,7 @@ const FIXED_TAGS = [
   { name: 'MFA', description: 'A second factor (TOTP and recovery codes), and the second step of a sign-in.' },
   { name: 'Collections', description: 'Collection definitions (superusers only). Changing one migrates its table in place.' },
   { name: 'Batch', description: 'Several record writes in one transaction.' },
+  { name: 'Files', description: 'Downloads of record files, thumbnails, and tokens for protected files.' },
   { name: 'API description', description: 'This document.' },
 ];
 

@@ -8,6 +8,9 @@ import { IDEMPOTENCY_KEY_PATTERN } from '../../core/idempotency.ts';
 import { DEFAULT_LIMIT, etagMatches, MAX_LIMIT, type ListOptions, type RecordService } from '../../core/records.ts';
 import { RECORD_ID_PATTERN } from '../../core/record-validation.ts';
 import { recordEtag } from '../../core/record-rows.ts';
+import { removeStaged } from '../../core/file-staging.ts';
+import type { CollectionService } from '../../core/collections.ts';
+import { readMultipart, registerMultipart, type MultipartBody } from '../multipart.ts';
 
 type Params = { name: string; id: string };
 const LIST_PARAMS = new Set(['filter', 'sort', 'limit', 'cursor', 'fields', 'expand', 'count', 'search', 'facets']);
@@ -65,9 +68,25 @@ function sendJson(request: FastifyRequest, reply: FastifyReply, body: string, et
   return reply.type('application/json; charset=utf-8').send(body);
 }
 
-export async function recordRoutes(app: FastifyInstance, deps: { records: RecordService }): Promise<void> {
+export interface RecordRouteDeps {
+  records: RecordService;
+  collections: CollectionService;
+  /** Where multipart files are staged while they stream in. */
+  stagingDir: string;
+  bodyLimit: number;
+}
+
+export async function recordRoutes(app: FastifyInstance, deps: RecordRouteDeps): Promise<void> {
   const { records } = deps;
   const base = '/api/v1/collections/:name/records';
+  await registerMultipart(app, deps.bodyLimit);
+
+  /** A JSON body as it is, or a multipart one read with its files staged (only after the rule could allow the write). */
+  async function writeBody(request: FastifyRequest<{ Params: Params }>, rule: 'create' | 'update'): Promise<MultipartBody> {
+    if (!request.isMultipart()) return { body: requireObjectBody(request.body), staged: [] };
+    records.checkMayWrite(request.caller, request.params.name, rule);
+    return readMultipart(request, deps.collections.require(request.params.name), deps.stagingDir);
+  }
 
   app.get<{ Params: Params }>(base, async (request, reply) => {
     const result = await records.list(request.caller, request.params.name, parseListQuery(request.query));
@@ -85,13 +104,18 @@ export async function recordRoutes(app: FastifyInstance, deps: { records: Record
   });
 
   app.post<{ Params: Params }>(base, async (request, reply) => {
-    const body = requireObjectBody(request.body);
     const name = request.params.name;
     const location = (id: string) => `/api/v1/collections/${name}/records/${id}`;
     const key = request.headers['idempotency-key'];
+    if (key !== undefined && request.isMultipart()) throw new ApiError('bad_request', 'Idempotency-Key is for JSON bodies; upload with tus for retries that resume');
+    const { body, staged } = await writeBody(request, 'create');
     if (key === undefined) {
-      const { record, etag } = await records.create(request.caller, name, body);
-      return reply.code(201).header('location', location(record.id)).header('etag', etag).type('application/json; charset=utf-8').send(JSON.stringify(record));
+      try {
+        const { record, etag } = await records.create(request.caller, name, body, staged);
+        return reply.code(201).header('location', location(record.id)).header('etag', etag).type('application/json; charset=utf-8').send(JSON.stringify(record));
+      } finally {
+        await removeStaged(staged);
+      }
     }
     if (typeof key !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(key)) throw new ApiError('bad_request', 'Idempotency-Key must be 1–255 visible ASCII characters');
     // Keys are scoped to the caller: one client cannot replay (or block) another's.
@@ -109,8 +133,13 @@ export async function recordRoutes(app: FastifyInstance, deps: { records: Record
   app.patch<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
     checkId(request.params.id);
     const ifMatch = request.headers['if-match'];
-    const { record, etag } = await records.update(request.caller, request.params.name, request.params.id, requireObjectBody(request.body), { ifMatch });
-    return reply.header('etag', etag).type('application/json; charset=utf-8').send(JSON.stringify(record));
+    const { body, staged } = await writeBody(request, 'update');
+    try {
+      const { record, etag } = await records.update(request.caller, request.params.name, request.params.id, body, { ifMatch, staged });
+      return reply.header('etag', etag).type('application/json; charset=utf-8').send(JSON.stringify(record));
+    } finally {
+      await removeStaged(staged);
+    }
   });
 
   app.delete<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
