@@ -11,6 +11,7 @@ import { ChangeLog } from './core/changes.ts';
 import { CollectionService } from './core/collections.ts';
 import { FileTokens } from './core/file-tokens.ts';
 import { FileService } from './core/files.ts';
+import { UploadService } from './core/uploads.ts';
 import { DEFAULT_JOB_OPTIONS, JobQueue } from './core/jobs.ts';
 import { RecordService } from './core/records.ts';
 import { MfaService } from './core/mfa.ts';
@@ -39,6 +40,7 @@ export interface Services {
   jobs: JobQueue;
   files: FileService;
   fileTokens: FileTokens;
+  uploads: UploadService;
 }
 
 export interface App {
@@ -82,6 +84,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     });
     const files = new FileService(db, storage, jobs, collections, path.join(config.dataDir, 'staging'));
     const fileTokens = new FileTokens(secret.key('file-tokens'));
+    const uploads = new UploadService(db, jobs, path.join(config.dataDir, 'uploads'), config.uploadExpiryHours * 3_600_000);
     const records = new RecordService(db, collections, changes, files);
     const auth = new AuthService(db, collections);
     if (config.admin) {
@@ -90,7 +93,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     }
     const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
     const signIn = new SignInService(db, auth, mfa);
-    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage, jobs, files, fileTokens };
+    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage, jobs, files, fileTokens, uploads };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,

@@ -18,6 +18,7 @@ import { fileRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mfaRoutes } from './routes/mfa.ts';
 import { recordRoutes } from './routes/records.ts';
+import { uploadRoutes } from './routes/uploads.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -71,7 +72,10 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(fileRoutes, {
     files: services.files, records: services.records, collections: services.collections, auth: services.auth, tokens: services.fileTokens, storage: services.storage,
   });
-  await app.register(recordRoutes, { records: services.records, collections: services.collections, stagingDir: services.files.stagingDir, bodyLimit: options.bodyLimit });
+  await app.register(uploadRoutes, { uploads: services.uploads, collections: services.collections });
+  await app.register(recordRoutes, {
+    records: services.records, collections: services.collections, uploads: services.uploads, stagingDir: services.files.stagingDir, bodyLimit: options.bodyLimit,
+  });
   await app.register(batchRoutes, { db: services.db, records: services.records });
   await app.register(docsRoutes, {
     listCollections: async () => services.collections.list(),

@@ -36,8 +36,46 @@ export function multipartContent(collection: CollectionDef): OpenApiObject | und
   };
 }
 
+const TUS_RESUMABLE = { name: 'Tus-Resumable', in: 'header', required: true, schema: { type: 'string', enum: ['1.0.0'] } };
+const TUS_NOTE = 'tus 1.0 (https://tus.io/protocols/resumable-upload): use a tus client. Signed-in callers only; an upload is visible to its owner alone.';
+
 export function filePaths(): Record<string, OpenApiObject> {
   return {
+    '/api/v1/uploads': {
+      post: {
+        operationId: 'createUpload',
+        tags: ['Files'],
+        summary: 'Start a resumable upload (tus creation)',
+        description: `${TUS_NOTE} Attach the finished upload with \`{"field": {"upload": "<id>"}}\` in a record body; unattached uploads expire (24 h by default).`,
+        security: [{ bearer: [] }, { cookie: [] }],
+        parameters: [
+          TUS_RESUMABLE,
+          { name: 'Upload-Length', in: 'header', required: true, description: 'The size in bytes (deferred lengths are not supported).', schema: { type: 'integer', minimum: 0 } },
+          { name: 'Upload-Metadata', in: 'header', required: false, description: '`filename <base64>` names the file.', schema: { type: 'string' } },
+        ],
+        responses: { 201: { description: 'Created; `Location` is the upload URL, whose last segment is its id.' }, ...errorResponses(401) },
+      },
+    },
+    '/api/v1/uploads/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-f0-9]{32}$' } }],
+      head: {
+        operationId: 'getUploadOffset', tags: ['Files'], summary: 'How much of an upload has arrived', description: TUS_NOTE,
+        security: [{ bearer: [] }, { cookie: [] }], parameters: [TUS_RESUMABLE],
+        responses: { 200: { description: '`Upload-Offset` and `Upload-Length`.' }, ...errorResponses(401, 404) },
+      },
+      patch: {
+        operationId: 'appendToUpload', tags: ['Files'], summary: 'Send the next bytes of an upload', description: TUS_NOTE,
+        security: [{ bearer: [] }, { cookie: [] }],
+        parameters: [TUS_RESUMABLE, { name: 'Upload-Offset', in: 'header', required: true, schema: { type: 'integer', minimum: 0 } }],
+        requestBody: { required: true, content: { 'application/offset+octet-stream': { schema: BINARY } } },
+        responses: { 204: { description: 'Stored; `Upload-Offset` is the new offset.' }, ...errorResponses(401, 404) },
+      },
+      delete: {
+        operationId: 'terminateUpload', tags: ['Files'], summary: 'Abandon an upload (tus termination)', description: TUS_NOTE,
+        security: [{ bearer: [] }, { cookie: [] }], parameters: [TUS_RESUMABLE],
+        responses: { 204: { description: 'Removed.' }, ...errorResponses(401, 404) },
+      },
+    },
     '/api/v1/files/token': {
       post: {
         operationId: 'createFileToken',

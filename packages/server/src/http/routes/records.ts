@@ -10,6 +10,7 @@ import { RECORD_ID_PATTERN } from '../../core/record-validation.ts';
 import { recordEtag } from '../../core/record-rows.ts';
 import { removeStaged } from '../../core/file-staging.ts';
 import type { CollectionService } from '../../core/collections.ts';
+import { takeUploadRefs, type UploadService } from '../../core/uploads.ts';
 import { readMultipart, registerMultipart, type MultipartBody } from '../multipart.ts';
 
 type Params = { name: string; id: string };
@@ -71,6 +72,7 @@ function sendJson(request: FastifyRequest, reply: FastifyReply, body: string, et
 export interface RecordRouteDeps {
   records: RecordService;
   collections: CollectionService;
+  uploads: UploadService;
   /** Where multipart files are staged while they stream in. */
   stagingDir: string;
   bodyLimit: number;
@@ -81,11 +83,25 @@ export async function recordRoutes(app: FastifyInstance, deps: RecordRouteDeps):
   const base = '/api/v1/collections/:name/records';
   await registerMultipart(app, deps.bodyLimit);
 
-  /** A JSON body as it is, or a multipart one read with its files staged (only after the rule could allow the write). */
-  async function writeBody(request: FastifyRequest<{ Params: Params }>, rule: 'create' | 'update'): Promise<MultipartBody> {
-    if (!request.isMultipart()) return { body: requireObjectBody(request.body), staged: [] };
-    records.checkMayWrite(request.caller, request.params.name, rule);
-    return readMultipart(request, deps.collections.require(request.params.name), deps.stagingDir);
+  /**
+   * The body of a write and its files: a multipart body's file parts, and the finished resumable
+   * uploads named by `{"upload": id}` values, all staged (only once the rule could allow the write).
+   */
+  async function writeBody(request: FastifyRequest<{ Params: Params }>, rule: 'create' | 'update'): Promise<MultipartBody & { uploadIds: string[] }> {
+    const collection = deps.collections.require(request.params.name);
+    const multipart = request.isMultipart();
+    if (multipart) records.checkMayWrite(request.caller, collection.name, rule);
+    const { body, staged } = multipart ? await readMultipart(request, collection, deps.stagingDir) : { body: requireObjectBody(request.body), staged: [] };
+    try {
+      const { refs, errors } = takeUploadRefs(collection, body);
+      if (errors.length) throw ApiError.validation(errors);
+      if (refs.length) records.checkMayWrite(request.caller, collection.name, rule);
+      staged.push(...(await deps.uploads.stage(request.caller, refs, deps.stagingDir)));
+      return { body, staged, uploadIds: refs.map((r) => r.id) };
+    } catch (err) {
+      await removeStaged(staged);
+      throw err;
+    }
   }
 
   app.get<{ Params: Params }>(base, async (request, reply) => {
@@ -107,11 +123,18 @@ export async function recordRoutes(app: FastifyInstance, deps: RecordRouteDeps):
     const name = request.params.name;
     const location = (id: string) => `/api/v1/collections/${name}/records/${id}`;
     const key = request.headers['idempotency-key'];
-    if (key !== undefined && request.isMultipart()) throw new ApiError('bad_request', 'Idempotency-Key is for JSON bodies; upload with tus for retries that resume');
-    const { body, staged } = await writeBody(request, 'create');
+    const filesRefused = () => new ApiError('bad_request', 'Idempotency-Key is for bodies without files; a tus upload already resumes safely');
+    if (key !== undefined && request.isMultipart()) throw filesRefused();
+    const { body, staged, uploadIds } = await writeBody(request, 'create');
+    if (key !== undefined && staged.length) {
+      await removeStaged(staged);
+      throw filesRefused();
+    }
     if (key === undefined) {
       try {
         const { record, etag } = await records.create(request.caller, name, body, staged);
+        // Attached: the resumable uploads have served their purpose.
+        await deps.uploads.remove(uploadIds);
         return reply.code(201).header('location', location(record.id)).header('etag', etag).type('application/json; charset=utf-8').send(JSON.stringify(record));
       } finally {
         await removeStaged(staged);
@@ -133,9 +156,10 @@ export async function recordRoutes(app: FastifyInstance, deps: RecordRouteDeps):
   app.patch<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
     checkId(request.params.id);
     const ifMatch = request.headers['if-match'];
-    const { body, staged } = await writeBody(request, 'update');
+    const { body, staged, uploadIds } = await writeBody(request, 'update');
     try {
       const { record, etag } = await records.update(request.caller, request.params.name, request.params.id, body, { ifMatch, staged });
+      await deps.uploads.remove(uploadIds);
       return reply.header('etag', etag).type('application/json; charset=utf-8').send(JSON.stringify(record));
     } finally {
       await removeStaged(staged);
