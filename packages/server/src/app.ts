@@ -7,7 +7,12 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { GalleyConfig } from './config/config.ts';
 import { AuthService } from './core/auth.ts';
+import { BUS_CHANNELS, type Bus } from './bus/bus.ts';
+import { DatabaseBus } from './bus/database-bus.ts';
+import { ChangeFeed } from './core/change-feed.ts';
 import { ChangeLog } from './core/changes.ts';
+import type { SessionsEnded } from './core/auth.ts';
+import { RealtimeHub } from './core/realtime-hub.ts';
 import { CollectionService } from './core/collections.ts';
 import { FileTokens } from './core/file-tokens.ts';
 import { FileService } from './core/files.ts';
@@ -15,6 +20,8 @@ import { UploadService } from './core/uploads.ts';
 import { DEFAULT_JOB_OPTIONS, JobQueue } from './core/jobs.ts';
 import { RecordService } from './core/records.ts';
 import { MfaService } from './core/mfa.ts';
+import { OAuthService } from './core/oauth.ts';
+import { createOAuthProvider } from './core/oauth-providers.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
 import { SignInService } from './core/sign-in.ts';
 import { connectDatabase } from './db/connect.ts';
@@ -35,8 +42,11 @@ export interface Services {
   changes: ChangeLog;
   mfa: MfaService;
   signIn: SignInService;
+  oauth: OAuthService;
   secret: ServerSecret;
   storage: Storage;
+  bus: Bus;
+  realtime: RealtimeHub;
   jobs: JobQueue;
   files: FileService;
   fileTokens: FileTokens;
@@ -93,7 +103,30 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     }
     const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
     const signIn = new SignInService(db, auth, mfa);
-    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage, jobs, files, fileTokens, uploads };
+    const bus: Bus = new DatabaseBus(db);
+    const feed = new ChangeFeed(changes, bus, (err) => logger.error({ err }, 'reading the change log failed'));
+    const realtime = new RealtimeHub(
+      { collections, auth, log: changes, feed, loadRecords: (def, ids) => records.findByIds(def, ids), logger },
+      config.realtime,
+    );
+    await feed.start();
+    realtime.start();
+    const logFailure = (what: string) => (err: unknown) => logger.error({ err }, what);
+    // A session that ends loses its realtime connections at once here, and through the bus elsewhere.
+    auth.onSessionsEnded(async (ended) => {
+      await realtime.sessionsEnded(ended);
+      await bus.publish(BUS_CHANNELS.sessions, JSON.stringify(ended)).catch(logFailure('announcing ended sessions failed'));
+    });
+    await bus.subscribe(BUS_CHANNELS.sessions, (message) => {
+      const ended = message ? parseSessionsEnded(message) : undefined;
+      void (ended ? realtime.sessionsEnded(ended) : realtime.recheckSessions(() => true)).catch(logFailure('checking realtime sessions failed'));
+    });
+    const oauth = new OAuthService(db, auth, signIn, config.oauthProviders.map(createOAuthProvider), {
+      publicUrl: config.publicUrl,
+      allowedOrigins: config.allowedOrigins,
+      stateKey: secret.key('oauth-state'),
+    });
+    const services: Services = { db, collections, records, auth, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, files, fileTokens, uploads };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
@@ -112,9 +145,11 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       close: () =>
         (closed ??= (async () => {
           await http.close();
+          feed.stop();
           await jobs.stop();
           changes.stop();
           await storage.close();
+          await bus.close();
           await db.close();
         })()),
     };
@@ -123,4 +158,16 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     await db.close().catch(() => {});
     throw err;
   }
+}
+
+/** A bus message about ended sessions, or undefined when it is not one (then every session is checked). */
+function parseSessionsEnded(message: string): SessionsEnded | undefined {
+  try {
+    const value = JSON.parse(message) as Record<string, unknown>;
+    if (typeof value.tokenHash === 'string') return { tokenHash: value.tokenHash };
+    if (typeof value.userId === 'string') return { userId: value.userId };
+  } catch {
+    // Not ours: fall through.
+  }
+  return undefined;
 }

@@ -30,7 +30,16 @@ export interface GalleyConfig {
   changesRetention: { hours: number; rows: number };
   /** The issuer name authenticator apps show for Galley's TOTP entries (GALLEY_MFA_ISSUER). */
   mfaIssuer: string;
+  /** Realtime connections: ping interval (GALLEY_REALTIME_PING_SECONDS) and send-buffer bound (GALLEY_REALTIME_BUFFER_BYTES). */
+  realtime: { pingIntervalMs: number; maxBufferBytes: number };
+  /** Sign-in providers from GALLEY_OAUTH_<NAME>_*, by lower-cased name. */
+  oauthProviders: OAuthProviderConfig[];
 }
+
+/** An OpenID Connect provider found by discovery, or the GitHub preset (GitHub speaks OAuth 2 but not OpenID Connect). */
+export type OAuthProviderConfig =
+  | { kind: 'oidc'; name: string; issuer: string; clientId: string; clientSecret: string }
+  | { kind: 'github'; name: 'github'; clientId: string; clientSecret: string; webUrl: string; apiUrl: string };
 
 export class ConfigError extends Error {}
 
@@ -60,6 +69,52 @@ function parsePositiveInt(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer, got "${value}"`);
   return n;
+}
+
+function parseHttpUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} is not a URL: "${value}"`);
+  }
+  // Plain HTTP only to this machine (a provider in development or a test); anywhere else a token would cross the network in clear.
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new ConfigError(`${name} must be an https:// URL (http:// only for 127.0.0.1 or localhost)`);
+  // As given: an OpenID issuer must match its discovery document character for character (trailing slash included).
+  return value;
+}
+
+/**
+ * GALLEY_OAUTH_<NAME>_CLIENT_ID, _CLIENT_SECRET and _ISSUER make provider `<name>` (lower-cased);
+ * NAME=GITHUB needs no issuer (GALLEY_OAUTH_GITHUB_URL and _API_URL point it at GitHub Enterprise).
+ */
+function parseOAuthProviders(env: Env): OAuthProviderConfig[] {
+  const names = new Set<string>();
+  for (const key of Object.keys(env)) {
+    const match = /^GALLEY_OAUTH_([A-Z0-9_]+?)_(CLIENT_ID|CLIENT_SECRET|ISSUER)$/.exec(key);
+    if (match && env[key]) names.add(match[1]!);
+  }
+  return [...names].sort().map((NAME): OAuthProviderConfig => {
+    const prefix = `GALLEY_OAUTH_${NAME}_`;
+    const clientId = env[`${prefix}CLIENT_ID`];
+    const clientSecret = env[`${prefix}CLIENT_SECRET`];
+    if (!clientId || !clientSecret) throw new ConfigError(`${prefix}CLIENT_ID and ${prefix}CLIENT_SECRET must be set together`);
+    if (!/^[A-Z][A-Z0-9_]{0,39}$/.test(NAME)) throw new ConfigError(`OAuth provider name "${NAME}" must start with a letter (A-Z, 0-9, _; at most 40)`);
+    if (NAME === 'GITHUB') {
+      return {
+        kind: 'github',
+        name: 'github',
+        clientId,
+        clientSecret,
+        webUrl: parseHttpUrl(`${prefix}URL`, env[`${prefix}URL`] || 'https://github.com').replace(/\/+$/, ''),
+        apiUrl: parseHttpUrl(`${prefix}API_URL`, env[`${prefix}API_URL`] || 'https://api.github.com').replace(/\/+$/, ''),
+      };
+    }
+    const issuer = env[`${prefix}ISSUER`];
+    if (!issuer) throw new ConfigError(`${prefix}ISSUER must be set: the OpenID Connect issuer URL of provider ${NAME.toLowerCase()}`);
+    return { kind: 'oidc', name: NAME.toLowerCase(), issuer: parseHttpUrl(`${prefix}ISSUER`, issuer), clientId, clientSecret };
+  });
 }
 
 export function loadConfig(env: Env = process.env, argv: readonly string[] = process.argv.slice(2), cwd = process.cwd()): GalleyConfig {
@@ -109,5 +164,10 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
       rows: parsePositiveInt('GALLEY_CHANGES_RETENTION_ROWS', env.GALLEY_CHANGES_RETENTION_ROWS ?? '1000000'),
     },
     mfaIssuer: env.GALLEY_MFA_ISSUER || 'Galley',
+    realtime: {
+      pingIntervalMs: 1000 * parsePositiveInt('GALLEY_REALTIME_PING_SECONDS', env.GALLEY_REALTIME_PING_SECONDS ?? '30'),
+      maxBufferBytes: parsePositiveInt('GALLEY_REALTIME_BUFFER_BYTES', env.GALLEY_REALTIME_BUFFER_BYTES ?? String(1024 * 1024)),
+    },
+    oauthProviders: parseOAuthProviders(env),
   };
 }

@@ -30,7 +30,15 @@ const REGISTRATION_PROFILE_FIELDS = new Set(['name']);
 /** Opaque tokens (sessions, MFA tickets) are stored only as this hash: high-entropy, so SHA-256 suffices. */
 export const hashToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
 
+/** The stored (hashed) form of a session token: how sessions are named when they end, never the token itself. */
+export const sessionTokenHash = hashToken;
+
+/** Sessions that just ended: one, by its token hash (logout), or any of a user's (revocations, resets). */
+export type SessionsEnded = { tokenHash: string } | { userId: string };
+
 export class AuthService {
+  private readonly endedListeners = new Set<(ended: SessionsEnded) => Promise<void>>();
+
   constructor(
     private readonly db: Database,
     private readonly collections: CollectionService,
@@ -187,5 +195,19 @@ export class AuthService {
   async logout(token: string): Promise<void> {
     const p = new SqlParams(this.db.dialect);
     await this.db.run(`DELETE FROM "_sessions" WHERE "token_hash" = ${p.add(hashToken(token))}`, p.values);
+    await this.sessionsEnded({ tokenHash: hashToken(token) });
+  }
+
+  /**
+   * Hears about sessions that ended, so long-lived connections (realtime) lose their access at once.
+   * Every path that deletes or invalidates sessions calls `sessionsEnded` after doing so.
+   */
+  onSessionsEnded(listener: (ended: SessionsEnded) => Promise<void>): void {
+    this.endedListeners.add(listener);
+  }
+
+  /** Tells the listeners; resolves when they have acted (local connections are closed by then). */
+  async sessionsEnded(ended: SessionsEnded): Promise<void> {
+    await Promise.all([...this.endedListeners].map((fn) => fn(ended)));
   }
 }

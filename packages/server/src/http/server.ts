@@ -4,11 +4,13 @@
 import crypto from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
+import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
 import { ApiError } from '../core/api-error.ts';
 import type { Services } from '../app.ts';
 import { registerJsonParser } from './json-body.ts';
 import { frameworkErrorHandler, registerProblemHandlers } from './problem.ts';
+import { lazyRequestLogger } from './request-logger.ts';
 import { registerSession } from './session.ts';
 import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batch.ts';
@@ -17,6 +19,8 @@ import { docsRoutes } from './routes/docs.ts';
 import { fileRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mfaRoutes } from './routes/mfa.ts';
+import { realtimeRoutes, websocketOptions } from './routes/realtime.ts';
+import { oauthRoutes } from './routes/oauth.ts';
 import { recordRoutes } from './routes/records.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 
@@ -35,6 +39,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    childLoggerFactory: lazyRequestLogger,
     // A caller-chosen id is kept when it is harmless, so traces can cross services.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -49,6 +54,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
     // Strict schemas: a number is not a string, and unknown properties are reported, not dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   }) as unknown as FastifyInstance;
+  await app.register(websocket, websocketOptions(services.realtime));
 
   let closing = false;
   app.addHook('onClose', async () => {
@@ -68,6 +74,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(healthRoutes, { db: services.db });
   await app.register(authRoutes, { auth: services.auth, signIn: services.signIn, secureCookies: options.secureCookies });
   await app.register(mfaRoutes, { mfa: services.mfa, signIn: services.signIn, secureCookies: options.secureCookies });
+  await app.register(oauthRoutes, { oauth: services.oauth, secureCookies: options.secureCookies });
   await app.register(collectionRoutes, { collections: services.collections });
   await app.register(fileRoutes, {
     files: services.files, records: services.records, collections: services.collections, auth: services.auth, tokens: services.fileTokens, storage: services.storage,
@@ -77,6 +84,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
     records: services.records, collections: services.collections, uploads: services.uploads, stagingDir: services.files.stagingDir, bodyLimit: options.bodyLimit,
   });
   await app.register(batchRoutes, { db: services.db, records: services.records });
+  await app.register(realtimeRoutes, { hub: services.realtime, allowedOrigins: options.allowedOrigins });
   await app.register(docsRoutes, {
     listCollections: async () => services.collections.list(),
     collectionsVersion: () => services.collections.version,

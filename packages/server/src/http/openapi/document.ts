@@ -32,6 +32,7 @@ const FIXED_TAGS = [
   { name: 'Health', description: 'Readiness of the server and its database.' },
   { name: 'Auth', description: 'Sessions: sign in, sign out, who am I.' },
   { name: 'MFA', description: 'A second factor (TOTP and recovery codes), and the second step of a sign-in.' },
+  { name: 'OAuth', description: 'Sign-in with OpenID Connect providers and GitHub: a browser flow of redirects.' },
   { name: 'Collections', description: 'Collection definitions (superusers only). Changing one migrates its table in place.' },
   { name: 'Batch', description: 'Several record writes in one transaction.' },
   { name: 'Files', description: 'Downloads of record files, thumbnails, and tokens for protected files.' },

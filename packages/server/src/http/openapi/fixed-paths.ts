@@ -86,6 +86,14 @@ export function fixedSchemas(users: CollectionDef | undefined): Record<string, O
       examples: [{ email: 'ada@example.com', password: 'correct horse battery staple', name: 'Ada' }],
     },
     User: userSchema(users),
+    FacetCount: {
+      description: 'One entry of a facet: a value with the number of matching records holding it, or a bucket of a number field (`from` ≤ value < `to`; the first bucket has no `from`, the last no `to`).',
+      oneOf: [
+        { type: 'object', required: ['value', 'count'], properties: { value: { type: ['string', 'boolean'] }, count: { type: 'integer', minimum: 0 } }, additionalProperties: false },
+        { type: 'object', required: ['count'], properties: { from: { type: 'number' }, to: { type: 'number' }, count: { type: 'integer', minimum: 0 } }, additionalProperties: false },
+      ],
+      examples: [{ value: 'published', count: 12 }, { from: 10, to: 50, count: 3 }],
+    },
     Session: {
       type: 'object',
       required: ['user', 'token'],

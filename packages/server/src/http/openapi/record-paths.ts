@@ -53,6 +53,21 @@ export function recordParameters(): Record<string, OpenApiObject> {
       { type: 'string' },
       'author',
     ),
+    Search: queryParam(
+      'search',
+      "Full-text search over the collection's `search` fields: every word must match (the last one as a prefix), " +
+        'ignoring case and accents; punctuation and operators are only separators. Results are ranked by relevance unless `sort` is given. ' +
+        'A collection without search fields, or more than 32 words, is `400 bad_request`.',
+      { type: 'string', maxLength: 8192 },
+      'garden roses',
+    ),
+    Facets: queryParam(
+      'facets',
+      'Comma-separated select, boolean and relation fields to count values of (adds `facets`); a number field takes ascending bucket edges after a colon. ' +
+        'An unknown or non-facetable field, or bad edges, is `400 bad_request` (`errors[0].code`: `unknown_field`, `not_facetable`, `invalid_buckets`, `duplicate`, `too_many`).',
+      { type: 'string' },
+      'status,tags,price:0,10,50',
+    ),
     Count: queryParam('count', 'Adds `totalItems`, the number of matching records.', { type: 'boolean', default: false }),
     IfNoneMatch: headerParam('If-None-Match', 'An ETag from an earlier response: `304 Not Modified` if it is still current.', { type: 'string' }),
     IfMatch: headerParam('If-Match', 'The ETag the change is based on: `412 precondition_failed` if the record changed since.', { type: 'string' }),
@@ -98,7 +113,7 @@ export function recordPaths(collection: CollectionDef): Record<string, OpenApiOb
     summary: `List ${name} records`,
     description: 'The records the list rule lets the caller see, a page at a time (keyset pagination: follow `nextCursor`).',
     security: OPTIONAL_AUTH,
-    parameters: ['Filter', 'Sort', 'Limit', 'Cursor', 'Fields', 'Expand', 'Count', 'IfNoneMatch'].map(param),
+    parameters: ['Filter', 'Sort', 'Limit', 'Cursor', 'Fields', 'Expand', 'Search', 'Facets', 'Count', 'IfNoneMatch'].map(param),
     responses: {
       200: {
         description: 'A page of records.',
