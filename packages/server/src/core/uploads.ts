@@ -64,6 +64,13 @@ export function takeUploadRefs(collection: CollectionDef, body: Record<string, u
   return { refs, errors };
 }
 
+/**
+ * The tus file store, minus the asynchronous mkdir its constructor fires and forgets (which throws,
+ * uncaught, if the folder's parent is gone by then): UploadService creates the folder itself, first.
+ */
+class UploadStore extends FileStore {}
+(UploadStore.prototype as unknown as { checkOrCreateDirectory(): void }).checkOrCreateDirectory = () => {};
+
 export class UploadService {
   readonly store: FileStore;
 
@@ -74,7 +81,7 @@ export class UploadService {
     readonly expiryMs: number,
   ) {
     fs.mkdirSync(directory, { recursive: true, mode: 0o700 });
-    this.store = new FileStore({ directory, expirationPeriodInMilliseconds: expiryMs });
+    this.store = new UploadStore({ directory, expirationPeriodInMilliseconds: expiryMs });
     jobs.registerPeriodic(JOB_EXPIRE_UPLOADS, Math.min(expiryMs / 4, 60 * 60 * 1000), async () => void (await this.expire()));
   }
 
