@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import { ADMIN_DIST } from '@galley/admin/build';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { GalleyConfig } from './config/config.ts';
@@ -17,6 +18,9 @@ import { RealtimeHub } from './core/realtime-hub.ts';
 import { CollectionService } from './core/collections.ts';
 import { Metrics } from './core/metrics.ts';
 import { ReadCache } from './core/read-cache.ts';
+import { FileTokens } from './core/file-tokens.ts';
+import { FileService } from './core/files.ts';
+import { UploadService } from './core/uploads.ts';
 import { DEFAULT_JOB_OPTIONS, JobQueue } from './core/jobs.ts';
 import { RecordService } from './core/records.ts';
 import { SearchInsights } from './core/search-insights.ts';
@@ -53,6 +57,9 @@ export interface Services {
   bus: Bus;
   realtime: RealtimeHub;
   jobs: JobQueue;
+  files: FileService;
+  fileTokens: FileTokens;
+  uploads: UploadService;
 }
 
 export interface App {
@@ -104,7 +111,19 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     changes.startPruning((err) => logger.error({ err }, 'pruning the change log failed'));
     const readCache = new ReadCache(config.readCacheEntries, metrics);
     const searchInsights = new SearchInsights(db, (err) => logger.error({ err }, 'recording search insights failed'));
-    const records = new RecordService(db, collections, changes, searchInsights);
+    const jobFailures = metrics.counter('galley_job_failures_total', 'Background job runs that failed (each is retried with backoff, then kept as dead).');
+    const jobs = new JobQueue(db, {
+      ...DEFAULT_JOB_OPTIONS,
+      concurrency: config.jobConcurrency,
+      onError: (err, job) => {
+        jobFailures.inc();
+        logger.warn({ err, job }, 'background job failed');
+      },
+    });
+    const files = new FileService(db, storage, jobs, collections, path.join(config.dataDir, 'staging'));
+    const fileTokens = new FileTokens(secret.key('file-tokens'));
+    const uploads = new UploadService(db, jobs, path.join(config.dataDir, 'uploads'), config.uploadExpiryHours * 3_600_000);
+    const records = new RecordService(db, collections, changes, files, searchInsights);
     const auth = new AuthService(db, collections);
     if (config.admin) {
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
@@ -132,15 +151,6 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       const ended = message ? parseSessionsEnded(message) : undefined;
       void (ended ? realtime.sessionsEnded(ended) : realtime.recheckSessions(() => true)).catch(logFailure('checking realtime sessions failed'));
     });
-    const jobFailures = metrics.counter('galley_job_failures_total', 'Background job runs that failed (each is retried with backoff, then kept as dead).');
-    const jobs = new JobQueue(db, {
-      ...DEFAULT_JOB_OPTIONS,
-      concurrency: config.jobConcurrency,
-      onError: (err, job) => {
-        jobFailures.inc();
-        logger.warn({ err, job }, 'background job failed');
-      },
-    });
     metrics.gauge('galley_jobs_pending', 'Background jobs waiting or running (the queue depth, shared by every instance).', () => jobs.pending());
     metrics.gauge('galley_realtime_connections', 'Open realtime WebSocket connections on this instance.', () => realtime.connections);
     const oauth = new OAuthService(db, auth, signIn, config.oauthProviders.map(createOAuthProvider), {
@@ -148,7 +158,9 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       allowedOrigins: config.allowedOrigins,
       stateKey: secret.key('oauth-state'),
     });
-    const services: Services = { db, collections, records, auth, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, metrics, readCache, searchInsights };
+    const services: Services = {
+      db, collections, records, auth, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, files, fileTokens, uploads, metrics, readCache, searchInsights,
+    };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,

@@ -22,6 +22,8 @@ export interface GalleyConfig {
   logLevel: string;
   /** Pool size for PostgreSQL. */
   dbPoolSize: number;
+  /** GALLEY_UPLOAD_EXPIRY_HOURS: resumable uploads not attached within this time are removed. */
+  uploadExpiryHours: number;
   /** GALLEY_JOB_CONCURRENCY: background jobs (thumbnails, cleanup) run at once by this instance. */
   jobConcurrency: number;
   /** GALLEY_SECRET; absent: generated once and kept in the database (core/secrets.ts). */
@@ -171,6 +173,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     admin: email && password ? { email, password } : undefined,
     logLevel: env.GALLEY_LOG_LEVEL ?? 'info',
     dbPoolSize: parsePositiveInt('GALLEY_DB_POOL_SIZE', env.GALLEY_DB_POOL_SIZE ?? '10'),
+    uploadExpiryHours: parsePositiveInt('GALLEY_UPLOAD_EXPIRY_HOURS', env.GALLEY_UPLOAD_EXPIRY_HOURS ?? '24'),
     jobConcurrency: parsePositiveInt('GALLEY_JOB_CONCURRENCY', env.GALLEY_JOB_CONCURRENCY ?? '2'),
     secret,
     changesRetention: {

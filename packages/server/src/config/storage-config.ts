@@ -13,7 +13,9 @@ export type StorageConfig =
       region: string;
       endpoint?: string;
       forcePathStyle: boolean;
+      /** Absent: the AWS SDK's default chain (instance roles, profiles). */
       credentials?: { accessKeyId: string; secretAccessKey: string };
+      /** Serve downloads by redirecting to a presigned URL instead of streaming them through Galley. */
       presign: boolean;
     };
 

@@ -8,7 +8,7 @@
 
 import crypto from 'node:crypto';
 import os from 'node:os';
-import { SqlParams, type Database, type Queryable } from '../db/database.ts';
+import { SqlParams, type Database, type Transaction } from '../db/database.ts';
 
 export type JobHandler = (payload: unknown, job: { id: string; attempt: number }) => Promise<void>;
 
@@ -90,7 +90,7 @@ export class JobQueue {
    * Adds a job inside `tx`: it exists, and runs, only if `tx` commits. Jobs with a `uniqueKey`
    * are enqueued once: while one with that key exists, another is not added.
    */
-  async enqueueIn(tx: Queryable, kind: string, payload: unknown, options: { delayMs?: number; uniqueKey?: string } = {}): Promise<void> {
+  async enqueueIn(tx: Transaction, kind: string, payload: unknown, options: { delayMs?: number; uniqueKey?: string } = {}): Promise<void> {
     const now = Date.now();
     const p = new SqlParams(tx.dialect);
     const values = [
@@ -103,13 +103,13 @@ export class JobQueue {
        ON CONFLICT ("unique_key") DO NOTHING`,
       p.values,
     );
-    // Other instances hear of it at commit; this one is woken by the caller (or its next poll).
+    // Other instances hear of it at commit (NOTIFY); this one is woken directly.
     await tx.notify(CHANNEL);
+    tx.afterCommit(() => this.wake());
   }
 
   async enqueue(kind: string, payload: unknown, options: { delayMs?: number; uniqueKey?: string } = {}): Promise<void> {
     await this.db.transaction((tx) => this.enqueueIn(tx, kind, payload, options));
-    this.wake();
   }
 
   /** Starts working: periodic jobs are put in the queue, then due jobs run as they come. */

@@ -98,7 +98,7 @@ function checkField(value: unknown, field: FieldDef): Check {
  * Checks a create (`partial` false: required fields must be present) or update body.
  * System fields are read-only, except `id` on create.
  */
-export function validateRecordBody(collection: CollectionDef, body: Record<string, unknown>, partial: boolean): ValidatedBody {
+export function validateRecordBody(collection: CollectionDef, body: Record<string, unknown>, partial: boolean, options: { skipFiles?: boolean } = {}): ValidatedBody {
   const errors: FieldError[] = [];
   const values: Record<string, unknown> = {};
   const fields = new Map(collection.fields.map((f) => [f.name, f]));
@@ -117,12 +117,15 @@ export function validateRecordBody(collection: CollectionDef, body: Record<strin
       errors.push({ field: key, code: 'unknown_field', message: `is not a field of ${collection.name}` });
       continue;
     }
+    // The record service hands file fields to the file service, which knows the uploads.
+    if (options.skipFiles && field.type === 'file') continue;
     const c = checkField(value, field);
     if (c.ok) values[key] = c.value;
     else errors.push({ field: key, code: c.code, message: c.message });
   }
   if (!partial) {
     for (const field of collection.fields) {
+      if (options.skipFiles && field.type === 'file') continue;
       if (key(values, field.name) || errors.some((e) => e.field === field.name)) continue;
       if (field.required) errors.push({ field: field.name, code: 'required', message: 'is required' });
       else values[field.name] = isMultiValue(field) ? [] : null;

@@ -17,6 +17,8 @@ import { validateRecordBody } from './record-validation.ts';
 import type { SearchInsights } from './search-insights.ts';
 import { isPublicRead } from './read-cache.ts';
 import type { ChangeLog } from './changes.ts';
+import type { StagedFile } from './file-staging.ts';
+import type { FileService, StoredUpload } from './files.ts';
 import { IdempotencyStore, requestHash, type StoredResponse } from './idempotency.ts';
 import { compileFilter } from '../rules/filter-compiler.ts';
 import { encodeValue } from '../db/column-types.ts';
@@ -68,6 +70,7 @@ export class RecordService {
     private readonly db: Database,
     private readonly collections: CollectionService,
     private readonly changes: ChangeLog,
+    private readonly files: FileService,
     /** Told of every first-page search and how many results it found. */
     private readonly insights?: SearchInsights,
   ) {
@@ -242,14 +245,26 @@ export class RecordService {
     return new ApiError('conflict', `a record with the same ${fields.join(', ')} exists`, fields.map((f) => ({ field: f, code: 'not_unique', message: 'must be unique' })));
   }
 
-  /** Creates a record inside `tx` (batch uses this directly). */
-  async createIn(tx: Transaction, caller: Caller, name: string, body: Record<string, unknown>): Promise<WriteResult> {
+  /**
+   * Refuses a write the caller's rules can never allow, before any upload is stored for it (the
+   * full rule check runs in the write itself).
+   */
+  checkMayWrite(caller: Caller, name: string, rule: 'create' | 'update'): void {
+    const collection = this.collections.require(name);
+    if (ruleAccess(collection, rule, caller) === 'none') throw this.denied(caller, rule);
+  }
+
+  /** Creates a record inside `tx` (batch uses this directly); `uploads` are already in storage. */
+  async createIn(tx: Transaction, caller: Caller, name: string, body: Record<string, unknown>, uploads: readonly StoredUpload[] = []): Promise<WriteResult> {
     const collection = this.collections.require(name);
     const access = ruleAccess(collection, 'create', caller);
     if (access === 'none') throw this.denied(caller, 'create');
     if (collection.system) throw new ApiError('forbidden', 'accounts are created through /api/v1/auth');
-    const { values, errors } = validateRecordBody(collection, body, false);
+    const { values, errors } = validateRecordBody(collection, body, false, { skipFiles: true });
     errors.push(...(await this.checkRelations(tx, collection, values)));
+    const files = this.files.plan(collection, body, undefined, uploads);
+    errors.push(...files.errors);
+    Object.assign(values, files.values);
     if (errors.length) throw ApiError.validation(errors);
     const now = new Date().toISOString();
     const id = (values.id as string | undefined) ?? newRecordId();
@@ -272,14 +287,27 @@ export class RecordService {
       const allowed = await this.fetchOne(tx, collection, id, (p) => this.ruleSql(collection, 'create', caller, p, body));
       if (!allowed) throw this.denied(caller, 'create');
     }
+    await this.files.writeIn(tx, collection, id, caller, files);
     const record: ApiRecord = { id, created: now, updated: now };
     for (const field of collection.fields) record[field.name] = values[field.name] ?? (isMultiValue(field) ? [] : null);
     this.changes.append(tx, collection.name, 'create', record);
     return { record, etag: recordEtag(record) };
   }
 
-  async create(caller: Caller, name: string, body: Record<string, unknown>): Promise<WriteResult> {
-    return this.db.transaction((tx) => this.createIn(tx, caller, name, body));
+  /** `staged`: uploaded files (multipart or tus), stored before the transaction and removed if it fails. */
+  async create(caller: Caller, name: string, body: Record<string, unknown>, staged: readonly StagedFile[] = []): Promise<WriteResult> {
+    return this.withStoredFiles(name, staged, (uploads) => this.db.transaction((tx) => this.createIn(tx, caller, name, body, uploads)));
+  }
+
+  private async withStoredFiles<T>(name: string, staged: readonly StagedFile[], write: (uploads: StoredUpload[]) => Promise<T>): Promise<T> {
+    if (staged.length === 0) return write([]);
+    const uploads = await this.files.store(this.collections.require(name), staged);
+    try {
+      return await write(uploads);
+    } catch (err) {
+      await this.files.discard(uploads);
+      throw err;
+    }
   }
 
   /**
@@ -340,11 +368,22 @@ export class RecordService {
     throw this.denied(caller, rule);
   }
 
-  async updateIn(tx: Transaction, caller: Caller, name: string, id: string, body: Record<string, unknown>, ifMatch?: string): Promise<WriteResult> {
+  async updateIn(
+    tx: Transaction,
+    caller: Caller,
+    name: string,
+    id: string,
+    body: Record<string, unknown>,
+    ifMatch?: string,
+    uploads: readonly StoredUpload[] = [],
+  ): Promise<WriteResult> {
     const collection = this.collections.require(name);
     const existing = await this.writable(tx, caller, collection, id, 'update', ifMatch, body);
-    const { values, errors } = validateRecordBody(collection, body, true);
+    const { values, errors } = validateRecordBody(collection, body, true, { skipFiles: true });
     errors.push(...(await this.checkRelations(tx, collection, values)));
+    const files = this.files.plan(collection, body, existing, uploads);
+    errors.push(...files.errors);
+    Object.assign(values, files.values);
     if (errors.length) throw ApiError.validation(errors);
     const now = new Date().toISOString();
     const params = new SqlParams(tx.dialect);
@@ -358,13 +397,16 @@ export class RecordService {
       if (err instanceof UniqueViolationError) throw this.uniqueConflict(err);
       throw err;
     }
+    await this.files.writeIn(tx, collection, id, caller, files);
     const record: ApiRecord = { ...existing, ...values, updated: now };
     this.changes.append(tx, collection.name, 'update', record);
     return { record: visibleRecord(collection, record, caller), etag: recordEtag(record) };
   }
 
-  async update(caller: Caller, name: string, id: string, body: Record<string, unknown>, options: { ifMatch?: string } = {}): Promise<WriteResult> {
-    return this.db.transaction((tx) => this.updateIn(tx, caller, name, id, body, options.ifMatch));
+  async update(caller: Caller, name: string, id: string, body: Record<string, unknown>, options: { ifMatch?: string; staged?: readonly StagedFile[] } = {}): Promise<WriteResult> {
+    return this.withStoredFiles(name, options.staged ?? [], (uploads) =>
+      this.db.transaction((tx) => this.updateIn(tx, caller, name, id, body, options.ifMatch, uploads)),
+    );
   }
 
   async deleteIn(tx: Transaction, caller: Caller, name: string, id: string, ifMatch?: string): Promise<void> {
@@ -372,6 +414,7 @@ export class RecordService {
     const existing = await this.writable(tx, caller, collection, id, 'delete', ifMatch);
     const params = new SqlParams(tx.dialect);
     await tx.run(`DELETE FROM ${q(collection.name)} WHERE "id" = ${params.add(id)}`, params.values);
+    await this.files.deletedIn(tx, collection, id);
     this.changes.append(tx, collection.name, 'delete', existing);
   }
 

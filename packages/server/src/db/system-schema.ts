@@ -179,6 +179,7 @@ CREATE TABLE "_files" (
   "record_id" TEXT NOT NULL,
   "field" TEXT NOT NULL,
   "name" TEXT NOT NULL,
+  "key" TEXT NOT NULL UNIQUE,
   "original_name" TEXT NOT NULL,
   "size" ${big} NOT NULL,
   "sha256" TEXT NOT NULL,

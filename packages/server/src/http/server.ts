@@ -20,6 +20,7 @@ import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { fileRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mfaRoutes } from './routes/mfa.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -27,6 +28,7 @@ import { realtimeRoutes, websocketOptions } from './routes/realtime.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { recordRoutes } from './routes/records.ts';
 import { searchInsightRoutes } from './routes/search-insights.ts';
+import { uploadRoutes } from './routes/uploads.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -94,7 +96,14 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(mfaRoutes, { mfa: services.mfa, signIn: services.signIn, secureCookies: options.secureCookies });
   await app.register(oauthRoutes, { oauth: services.oauth, secureCookies: options.secureCookies });
   await app.register(collectionRoutes, { collections: services.collections });
-  await app.register(recordRoutes, { records: services.records, cache: services.readCache, collectionsVersion: () => services.collections.version });
+  await app.register(fileRoutes, {
+    files: services.files, records: services.records, collections: services.collections, auth: services.auth, tokens: services.fileTokens, storage: services.storage,
+  });
+  await app.register(uploadRoutes, { uploads: services.uploads, collections: services.collections });
+  await app.register(recordRoutes, {
+    records: services.records, collections: services.collections, uploads: services.uploads, stagingDir: services.files.stagingDir, bodyLimit: options.bodyLimit,
+    cache: services.readCache, collectionsVersion: () => services.collections.version,
+  });
   await app.register(searchInsightRoutes, { insights: services.searchInsights });
   await app.register(metricsRoutes, { metrics: services.metrics, token: options.metricsToken });
   await app.register(batchRoutes, { db: services.db, records: services.records });

@@ -12,18 +12,10 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { StorageConfig } from '../config/storage-config.ts';
 import { checkKey, StorageNotFoundError, StorageUnavailableError, type ByteRange, type ObjectInfo, type PresignOptions, type Storage } from './storage.ts';
 
-export interface S3StorageOptions {
-  bucket: string;
-  region: string;
-  endpoint?: string;
-  forcePathStyle: boolean;
-  /** Absent: the SDK's default chain (instance roles, profiles). */
-  credentials?: { accessKeyId: string; secretAccessKey: string };
-  /** Serve downloads by redirecting to a presigned URL instead of streaming them through Galley. */
-  presign: boolean;
-}
+export type S3StorageOptions = Omit<Extract<StorageConfig, { kind: 's3' }>, 'kind'>;
 
 /** S3's own answer for "no such object" (GET says NoSuchKey, HEAD only has a status). */
 function isNotFound(err: unknown): boolean {

@@ -23,9 +23,9 @@ export interface PresignOptions {
 export interface Storage {
   readonly kind: 'local' | 's3';
   /**
-   * Stores `size` bytes read from `body` under `key`. The object appears whole or not at all: after
-   * a failed or short stream there is no object under `key`. (Galley never reuses a key: stored
-   * names are random, so a put never has an older object to keep.)
+   * Stores `size` bytes read from `body` under `key`, replacing any object there. The object
+   * appears whole or not at all: after a failed or short stream there is no object under `key`
+   * (files get fresh random keys, so only a retried thumbnail ever puts to a key twice).
    */
   put(key: string, body: Readable, size: number): Promise<void>;
   /** Streams the object (or one range of it); throws StorageNotFoundError when there is none. */

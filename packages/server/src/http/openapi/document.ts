@@ -35,6 +35,7 @@ const FIXED_TAGS = [
   { name: 'OAuth', description: 'Sign-in with OpenID Connect providers and GitHub: a browser flow of redirects.' },
   { name: 'Collections', description: 'Collection definitions (superusers only). Changing one migrates its table in place.' },
   { name: 'Batch', description: 'Several record writes in one transaction.' },
+  { name: 'Files', description: 'Downloads of record files, thumbnails, and tokens for protected files.' },
   { name: 'API description', description: 'This document.' },
   { name: 'Operations', description: 'Metrics and search insights for whoever runs the server.' },
 ];

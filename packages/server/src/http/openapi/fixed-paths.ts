@@ -4,6 +4,7 @@
 import { FIELD_TYPES, RULE_NAMES, type CollectionDef } from '../../core/collection-model.ts';
 import { NAME_PATTERN } from '../../core/collection-validation.ts';
 import { MAX_BATCH_OPERATIONS } from '../routes/batch.ts';
+import { filePaths } from './file-paths.ts';
 import { errorResponses, ref, type OpenApiObject } from './problems.ts';
 import { jsonContent, OPTIONAL_AUTH, REQUIRED_AUTH } from './record-paths.ts';
 import { MAX_INSIGHTS } from '../routes/search-insights.ts';
@@ -285,6 +286,7 @@ export function fixedPaths(): Record<string, OpenApiObject> {
         },
       },
     },
+    ...filePaths(),
     '/api/v1/collections': {
       get: {
         operationId: 'listCollections', tags: ['Collections'], summary: 'List collection definitions', description: SUPERUSER_NOTE, security: REQUIRED_AUTH,

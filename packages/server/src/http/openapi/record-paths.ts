@@ -6,6 +6,7 @@ import { DEFAULT_LIMIT, MAX_LIMIT } from '../../core/records.ts';
 import { RECORD_ID_PATTERN } from '../../core/record-validation.ts';
 import type { CollectionDef } from '../../core/collection-model.ts';
 import { NAME_PATTERN } from '../../core/collection-validation.ts';
+import { multipartContent } from './file-paths.ts';
 import { errorResponses, ref, type OpenApiObject } from './problems.ts';
 import { acceptsCreate, recordSchemaNames } from './record-schemas.ts';
 
@@ -133,7 +134,7 @@ export function recordPaths(collection: CollectionDef): Record<string, OpenApiOb
     description: 'Checked against the create rule and the collection schema; every invalid field is reported at once.',
     security: OPTIONAL_AUTH,
     parameters: [param('IdempotencyKey')],
-    requestBody: { required: true, content: jsonContent(ref('schemas', names.input)) },
+    requestBody: { required: true, content: { ...jsonContent(ref('schemas', names.input)), ...multipartContent(collection) } },
     responses: {
       201: {
         description: 'The created record.',
@@ -167,7 +168,7 @@ export function recordPaths(collection: CollectionDef): Record<string, OpenApiOb
     description: 'A partial update, checked against the update rule. Send If-Match to refuse overwriting a newer version.',
     security: OPTIONAL_AUTH,
     parameters: [param('IfMatch')],
-    requestBody: { required: true, content: jsonContent(ref('schemas', names.patch)) },
+    requestBody: { required: true, content: { ...jsonContent(ref('schemas', names.patch)), ...multipartContent(collection) } },
     responses: {
       200: { description: 'The updated record.', headers: { ETag: header('ETag') }, content: jsonContent(ref('schemas', names.record)) },
       ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415),

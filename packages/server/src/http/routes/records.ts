@@ -9,6 +9,10 @@ import { DEFAULT_LIMIT, etagMatches, MAX_LIMIT, type ListOptions, type RecordSer
 import { RECORD_ID_PATTERN } from '../../core/record-validation.ts';
 import { recordEtag } from '../../core/record-rows.ts';
 import type { CachedRead, ReadCache } from '../../core/read-cache.ts';
+import { removeStaged } from '../../core/file-staging.ts';
+import type { CollectionService } from '../../core/collections.ts';
+import { takeUploadRefs, type UploadService } from '../../core/uploads.ts';
+import { readMultipart, registerMultipart, type MultipartBody } from '../multipart.ts';
 
 type Params = { name: string; id: string };
 const LIST_PARAMS = new Set(['filter', 'sort', 'limit', 'cursor', 'fields', 'expand', 'count', 'search', 'facets']);
@@ -74,11 +78,38 @@ export interface RecordRouteDeps {
   cache: ReadCache;
   /** Bumped when any collection changes: part of every cache key, so no answer outlives its definition. */
   collectionsVersion: () => number;
+  collections: CollectionService;
+  uploads: UploadService;
+  /** Where multipart files are staged while they stream in. */
+  stagingDir: string;
+  bodyLimit: number;
 }
 
 export async function recordRoutes(app: FastifyInstance, deps: RecordRouteDeps): Promise<void> {
   const { records, cache } = deps;
   const base = '/api/v1/collections/:name/records';
+  await registerMultipart(app, deps.bodyLimit);
+
+  /**
+   * The body of a write and its files: a multipart body's file parts, and the finished resumable
+   * uploads named by `{"upload": id}` values, all staged (only once the rule could allow the write).
+   */
+  async function writeBody(request: FastifyRequest<{ Params: Params }>, rule: 'create' | 'update'): Promise<MultipartBody & { uploadIds: string[] }> {
+    const collection = deps.collections.require(request.params.name);
+    const multipart = request.isMultipart();
+    if (multipart) records.checkMayWrite(request.caller, collection.name, rule);
+    const { body, staged } = multipart ? await readMultipart(request, collection, deps.stagingDir) : { body: requireObjectBody(request.body), staged: [] };
+    try {
+      const { refs, errors } = takeUploadRefs(collection, body);
+      if (errors.length) throw ApiError.validation(errors);
+      if (refs.length) records.checkMayWrite(request.caller, collection.name, rule);
+      staged.push(...(await deps.uploads.stage(request.caller, refs, deps.stagingDir)));
+      return { body, staged, uploadIds: refs.map((r) => r.id) };
+    } catch (err) {
+      await removeStaged(staged);
+      throw err;
+    }
+  }
 
   /**
    * Serves a public read from the cache, or computes it with `read` and keeps it. Searches are
@@ -120,13 +151,25 @@ export async function recordRoutes(app: FastifyInstance, deps: RecordRouteDeps):
   });
 
   app.post<{ Params: Params }>(base, async (request, reply) => {
-    const body = requireObjectBody(request.body);
     const name = request.params.name;
     const location = (id: string) => `/api/v1/collections/${name}/records/${id}`;
     const key = request.headers['idempotency-key'];
+    const filesRefused = () => new ApiError('bad_request', 'Idempotency-Key is for bodies without files; a tus upload already resumes safely');
+    if (key !== undefined && request.isMultipart()) throw filesRefused();
+    const { body, staged, uploadIds } = await writeBody(request, 'create');
+    if (key !== undefined && staged.length) {
+      await removeStaged(staged);
+      throw filesRefused();
+    }
     if (key === undefined) {
-      const { record, etag } = await records.create(request.caller, name, body);
-      return reply.code(201).header('location', location(record.id)).header('etag', etag).type('application/json; charset=utf-8').send(JSON.stringify(record));
+      try {
+        const { record, etag } = await records.create(request.caller, name, body, staged);
+        // Attached: the resumable uploads have served their purpose.
+        await deps.uploads.remove(uploadIds);
+        return reply.code(201).header('location', location(record.id)).header('etag', etag).type('application/json; charset=utf-8').send(JSON.stringify(record));
+      } finally {
+        await removeStaged(staged);
+      }
     }
     if (typeof key !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(key)) throw new ApiError('bad_request', 'Idempotency-Key must be 1–255 visible ASCII characters');
     // Keys are scoped to the caller: one client cannot replay (or block) another's.
@@ -144,8 +187,14 @@ export async function recordRoutes(app: FastifyInstance, deps: RecordRouteDeps):
   app.patch<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
     checkId(request.params.id);
     const ifMatch = request.headers['if-match'];
-    const { record, etag } = await records.update(request.caller, request.params.name, request.params.id, requireObjectBody(request.body), { ifMatch });
-    return reply.header('etag', etag).type('application/json; charset=utf-8').send(JSON.stringify(record));
+    const { body, staged, uploadIds } = await writeBody(request, 'update');
+    try {
+      const { record, etag } = await records.update(request.caller, request.params.name, request.params.id, body, { ifMatch, staged });
+      await deps.uploads.remove(uploadIds);
+      return reply.header('etag', etag).type('application/json; charset=utf-8').send(JSON.stringify(record));
+    } finally {
+      await removeStaged(staged);
+    }
   });
 
   app.delete<{ Params: Params }>(`${base}/:id`, async (request, reply) => {

@@ -1,0 +1,150 @@
+// Resumable uploads (tus 1.0, served by http/routes/uploads.ts): parts are written to a local
+// upload store (@tus/file-store, `<data dir>/uploads`) whatever the storage back end, and each
+// upload has an `_uploads` row naming its owner. A finished upload is attached to a record with
+// `{"field": {"upload": "<id>"}}`: it is then staged like a multipart file (size and type checked
+// against the field), stored, and removed from the upload store. Uploads not attached in time are
+// removed by a periodic job.
+//
+// Staging parts locally, rather than in S3 through @tus/s3-store, keeps one code path that can be
+// tested for real here (s3rver has no ListParts); the finished file is streamed to Storage once.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { FileStore } from '@tus/file-store';
+import type { FieldError } from '@galley/protocol';
+import { ApiError } from './api-error.ts';
+import type { Caller } from './caller.ts';
+import { isMultiValue, type CollectionDef, type FieldDef } from './collection-model.ts';
+import { stageFile, type StagedFile } from './file-staging.ts';
+import type { JobQueue } from './jobs.ts';
+import { SqlParams, type Database } from '../db/database.ts';
+
+export const JOB_EXPIRE_UPLOADS = 'uploads.expire';
+const UPLOAD_ID = /^[a-f0-9]{32}$/;
+
+export interface UploadRow {
+  id: string;
+  owner: string | null;
+  size: number;
+  filename: string;
+  completed: boolean;
+}
+
+/** A `{"upload": "<id>"}` value found in a record body. */
+export interface UploadRef {
+  field: FieldDef;
+  id: string;
+}
+
+function isRef(value: unknown): value is { upload: unknown } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'upload' in value;
+}
+
+/**
+ * Takes the `{"upload": id}` values out of a body's file fields (in place), so the rest of the
+ * body is what the record service already understands: a single field's upload replaces its
+ * file; in a multiple field's list, uploads join the names kept.
+ */
+export function takeUploadRefs(collection: CollectionDef, body: Record<string, unknown>): { refs: UploadRef[]; errors: FieldError[] } {
+  const refs: UploadRef[] = [];
+  const errors: FieldError[] = [];
+  for (const field of collection.fields) {
+    if (field.type !== 'file' || !Object.prototype.hasOwnProperty.call(body, field.name)) continue;
+    const value = body[field.name];
+    const take = (v: unknown): boolean => {
+      if (!isRef(v)) return false;
+      if (typeof v.upload !== 'string' || !UPLOAD_ID.test(v.upload) || Object.keys(v).length !== 1) {
+        errors.push({ field: field.name, code: 'invalid_value', message: '{"upload": id} needs the id of a finished upload' });
+      } else refs.push({ field, id: v.upload });
+      return true;
+    };
+    if (isMultiValue(field) && Array.isArray(value)) body[field.name] = value.filter((v) => !take(v));
+    else if (take(value)) delete body[field.name];
+  }
+  return { refs, errors };
+}
+
+/**
+ * The tus file store, minus the asynchronous mkdir its constructor fires and forgets (which throws,
+ * uncaught, if the folder's parent is gone by then): UploadService creates the folder itself, first.
+ */
+class UploadStore extends FileStore {}
+(UploadStore.prototype as unknown as { checkOrCreateDirectory(): void }).checkOrCreateDirectory = () => {};
+
+export class UploadService {
+  readonly store: FileStore;
+
+  constructor(
+    private readonly db: Database,
+    jobs: JobQueue,
+    readonly directory: string,
+    readonly expiryMs: number,
+  ) {
+    fs.mkdirSync(directory, { recursive: true, mode: 0o700 });
+    this.store = new UploadStore({ directory, expirationPeriodInMilliseconds: expiryMs });
+    jobs.registerPeriodic(JOB_EXPIRE_UPLOADS, Math.min(expiryMs / 4, 60 * 60 * 1000), async () => void (await this.expire()));
+  }
+
+  async created(id: string, owner: string | null, size: number, filename: string): Promise<void> {
+    const now = Date.now();
+    const p = new SqlParams(this.db.dialect);
+    await this.db.run(
+      `INSERT INTO "_uploads" ("id", "owner", "size", "filename", "created", "expires") VALUES (${[id, owner, size, filename, new Date(now).toISOString(), new Date(now + this.expiryMs).toISOString()].map((v) => p.add(v)).join(', ')})`,
+      p.values,
+    );
+  }
+
+  async finished(id: string): Promise<void> {
+    const p = new SqlParams(this.db.dialect);
+    await this.db.run(`UPDATE "_uploads" SET "completed" = ${p.add(new Date().toISOString())} WHERE "id" = ${p.add(id)}`, p.values);
+  }
+
+  async find(id: string): Promise<UploadRow | undefined> {
+    if (!UPLOAD_ID.test(id)) return undefined;
+    const p = new SqlParams(this.db.dialect);
+    const row = await this.db.get<Record<string, unknown>>(`SELECT * FROM "_uploads" WHERE "id" = ${p.add(id)}`, p.values);
+    if (!row) return undefined;
+    return { id: String(row.id), owner: (row.owner as string | null) ?? null, size: Number(row.size), filename: String(row.filename), completed: row.completed !== null && row.completed !== undefined };
+  }
+
+  /** Whether `caller` may touch the upload: only its owner (anonymous uploads are not taken). */
+  mayUse(row: UploadRow, caller: Caller): boolean {
+    return row.owner !== null && row.owner === caller.user?.id;
+  }
+
+  /** Stages the finished uploads a body refers to, checked against their fields; all or none. */
+  async stage(caller: Caller, refs: readonly UploadRef[], stagingDir: string): Promise<StagedFile[]> {
+    const staged: StagedFile[] = [];
+    try {
+      for (const ref of refs) {
+        const row = await this.find(ref.id);
+        if (!row || !this.mayUse(row, caller)) {
+          throw ApiError.validation([{ field: ref.field.name, code: 'unknown_upload', message: 'no upload of yours has this id (it may have expired)' }]);
+        }
+        if (!row.completed) throw ApiError.validation([{ field: ref.field.name, code: 'upload_incomplete', message: 'the upload has not finished' }]);
+        staged.push(await stageFile(fs.createReadStream(path.join(this.directory, row.id)), stagingDir, ref.field, row.filename));
+      }
+      return staged;
+    } catch (err) {
+      await Promise.all(staged.map((s) => fs.promises.rm(s.path, { force: true })));
+      throw err;
+    }
+  }
+
+  /** Removes uploads (attached, terminated or expired): their parts and their rows. */
+  async remove(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      await this.store.remove(id).catch(() => {}); // already gone: the row is all that is left
+      const p = new SqlParams(this.db.dialect);
+      await this.db.run(`DELETE FROM "_uploads" WHERE "id" = ${p.add(id)}`, p.values);
+    }
+  }
+
+  /** The periodic job: uploads past their expiry are removed. */
+  async expire(now = Date.now()): Promise<number> {
+    const p = new SqlParams(this.db.dialect);
+    const rows = await this.db.all<{ id: string }>(`SELECT "id" FROM "_uploads" WHERE "expires" < ${p.add(new Date(now).toISOString())} LIMIT 1000`, p.values);
+    await this.remove(rows.map((r) => r.id));
+    return rows.length;
+  }
+}

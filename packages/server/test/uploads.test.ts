@@ -1,0 +1,176 @@
+// Resumable uploads (tus 1.0) on every database, driven by the real tus-js-client: an upload
+// interrupted midway resumes where it stopped, is attached with {"upload": id}, and leaves the
+// upload store; termination, expiry, ownership and the field's own limits.
+
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import * as tus from 'tus-js-client';
+import { describeEachDialect } from '../src/testing/databases.ts';
+import { pngImage } from '../src/testing/files.ts';
+import { createTestApp, type TestApp } from '../src/testing/test-app.ts';
+
+const DOCS = {
+  name: 'papers',
+  fields: [
+    { name: 'attachment', type: 'file', maxSize: 8 * 1024 * 1024 },
+    { name: 'image', type: 'file', mimeTypes: ['image/png'] },
+    { name: 'gallery', type: 'file', multiple: true },
+  ],
+  rules: { view: '', create: "@request.auth.id != ''", update: "@request.auth.id != ''" },
+};
+
+interface Sent {
+  method: string;
+  offset: string | null;
+}
+
+/** Runs one tus upload to the end (or until `stopAfter` bytes, then aborts it). */
+function runUpload(t: TestApp, data: Buffer, options: { token: string; uploadUrl?: string; stopAfter?: number; filename?: string }): Promise<{ url: string; sent: Sent[]; stopped: boolean }> {
+  const sent: Sent[] = [];
+  return new Promise((resolve, reject) => {
+    const upload: tus.Upload = new tus.Upload(data, {
+      endpoint: `${t.url}/api/v1/uploads`,
+      uploadUrl: options.uploadUrl,
+      headers: { authorization: `Bearer ${options.token}` },
+      metadata: { filename: options.filename ?? 'report.bin' },
+      chunkSize: 256 * 1024,
+      retryDelays: [],
+      onBeforeRequest: (req) => void sent.push({ method: req.getMethod(), offset: req.getHeader('Upload-Offset') ?? null }),
+      onProgress: (bytes) => {
+        if (options.stopAfter !== undefined && bytes >= options.stopAfter) {
+          void upload.abort().then(() => resolve({ url: upload.url!, sent, stopped: true }));
+        }
+      },
+      onSuccess: () => resolve({ url: upload.url!, sent, stopped: false }),
+      onError: reject,
+    });
+    upload.start();
+  });
+}
+
+const idOf = (url: string) => url.split('/').pop()!;
+
+await describeEachDialect('resumable uploads', (dialect) => {
+  let t: TestApp;
+  let alice: string;
+  let bob: string;
+  let uploadDir: string;
+  const login = async (email: string) => {
+    await t.app.services.auth.createUser({ email, password: 'a long enough password' });
+    return (await t.request('POST', '/api/v1/auth/login', { body: { email, password: 'a long enough password' }, token: null })).body.token as string;
+  };
+  const head = (url: string, token: string) => fetch(new URL(url, t.url), { method: 'HEAD', headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${token}` } });
+
+  before(async () => {
+    t = await createTestApp(dialect);
+    assert.equal((await t.request('POST', '/api/v1/collections', { body: DOCS })).status, 201);
+    alice = await login('alice-tus@example.com');
+    bob = await login('bob-tus@example.com');
+    uploadDir = t.app.services.uploads.directory;
+  });
+  after(async () => t?.close());
+
+  test('an interrupted upload resumes from its offset, is attached with {"upload": id} and leaves the store', async () => {
+    const data = crypto.randomBytes(3 * 1024 * 1024);
+    const first = await runUpload(t, data, { token: alice, stopAfter: 1024 * 1024 });
+    assert.ok(first.stopped);
+    const midway = await head(first.url, alice);
+    const offset = Number(midway.headers.get('upload-offset'));
+    assert.ok(offset > 0 && offset < data.length, `the server kept ${offset} bytes`);
+
+    const resumed = await runUpload(t, data, { token: alice, uploadUrl: first.url });
+    assert.equal(resumed.url, first.url);
+    assert.equal(resumed.sent[0]!.method, 'HEAD', 'the client asked where to resume');
+    assert.ok(!resumed.sent.some((r) => r.method === 'POST'), 'no new upload was created');
+    const firstPatch = resumed.sent.find((r) => r.method === 'PATCH')!;
+    assert.ok(Number(firstPatch.offset) >= offset, `resumed at ${firstPatch.offset}, not 0`);
+
+    const id = idOf(first.url);
+    const created = await t.request('POST', '/api/v1/collections/papers/records', { token: alice, body: { attachment: { upload: id } } });
+    assert.equal(created.status, 201, created.text);
+    assert.match(created.body.attachment, /^report_[a-z0-9]{10}\.bin$/);
+    const served = await fetch(`${t.url}/api/v1/files/papers/${created.body.id}/${created.body.attachment}`);
+    assert.equal(crypto.createHash('sha256').update(Buffer.from(await served.arrayBuffer())).digest('hex'), crypto.createHash('sha256').update(data).digest('hex'));
+    const meta = await t.app.services.files.find('papers', created.body.id, created.body.attachment);
+    assert.equal(meta!.originalName, 'report.bin');
+    assert.equal(meta!.size, data.length);
+
+    assert.equal((await head(first.url, alice)).status, 404, 'an attached upload is gone');
+    assert.equal(await t.app.services.uploads.find(id), undefined);
+    assert.ok(!fs.existsSync(path.join(uploadDir, id)));
+    const again = await t.request('POST', '/api/v1/collections/papers/records', { token: alice, body: { attachment: { upload: id } } });
+    assert.equal(again.status, 400);
+    assert.equal(again.body.errors[0].code, 'unknown_upload');
+  });
+
+  test('uploads join a multiple field and replace a single one, by their ids in the JSON body', async () => {
+    const a = await runUpload(t, Buffer.from('first file'), { token: alice, filename: 'a.txt' });
+    const b = await runUpload(t, Buffer.from('second file'), { token: alice, filename: 'b.txt' });
+    const created = await t.request('POST', '/api/v1/collections/papers/records', { token: alice, body: { gallery: [{ upload: idOf(a.url) }, { upload: idOf(b.url) }] } });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.body.gallery.length, 2);
+    const c = await runUpload(t, Buffer.from('third file'), { token: alice, filename: 'c.txt' });
+    const updated = await t.request('PATCH', `/api/v1/collections/papers/records/${created.body.id}`, { token: alice, body: { gallery: [created.body.gallery[1], { upload: idOf(c.url) }] } });
+    assert.equal(updated.status, 200, updated.text);
+    assert.equal(updated.body.gallery.length, 2);
+    assert.equal(updated.body.gallery[0], created.body.gallery[1]);
+    assert.match(updated.body.gallery[1], /^c_/);
+  });
+
+  test('an upload belongs to its owner: others get 404 and cannot attach it; anonymous callers cannot upload', async () => {
+    const mine = await runUpload(t, Buffer.from('alice only'), { token: alice });
+    assert.equal((await head(mine.url, bob)).status, 404);
+    const patch = await fetch(new URL(mine.url, t.url), {
+      method: 'PATCH', body: 'x',
+      headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${bob}`, 'upload-offset': '10', 'content-type': 'application/offset+octet-stream' },
+    });
+    assert.equal(patch.status, 404);
+    const stolen = await t.request('POST', '/api/v1/collections/papers/records', { token: bob, body: { attachment: { upload: idOf(mine.url) } } });
+    assert.equal(stolen.status, 400);
+    assert.equal(stolen.body.errors[0].code, 'unknown_upload');
+    const anonymous = await fetch(`${t.url}/api/v1/uploads`, { method: 'POST', headers: { 'tus-resumable': '1.0.0', 'upload-length': '10' } });
+    assert.equal(anonymous.status, 401);
+    const bobs = await fetch(`${t.url}/api/v1/uploads`, { method: 'POST', headers: { 'tus-resumable': '1.0.0', 'upload-length': '10', authorization: `Bearer ${bob}` } });
+    assert.equal(bobs.status, 201);
+    const row = await t.app.services.uploads.find(idOf(bobs.headers.get('location')!));
+    assert.equal(row!.owner, (await t.app.services.auth.userByEmail('bob-tus@example.com'))!.id);
+  });
+
+  test('an unfinished upload cannot be attached; the field\'s type and size still apply', async () => {
+    const half = await runUpload(t, crypto.randomBytes(1024 * 1024), { token: alice, stopAfter: 256 * 1024 });
+    const early = await t.request('POST', '/api/v1/collections/papers/records', { token: alice, body: { attachment: { upload: idOf(half.url) } } });
+    assert.equal(early.status, 400);
+    assert.equal(early.body.errors[0].code, 'upload_incomplete');
+    const html = await runUpload(t, Buffer.from('<html><script>alert(1)</script></html>'), { token: alice, filename: 'x.png' });
+    const refused = await t.request('POST', '/api/v1/collections/papers/records', { token: alice, body: { image: { upload: idOf(html.url) } } });
+    assert.equal(refused.status, 415, refused.text);
+    const png = await runUpload(t, await pngImage(20, 20), { token: alice, filename: 'ok.png' });
+    const accepted = await t.request('POST', '/api/v1/collections/papers/records', { token: alice, body: { image: { upload: idOf(png.url) } } });
+    assert.equal(accepted.status, 201, accepted.text);
+    const tooBig = await fetch(`${t.url}/api/v1/uploads`, { method: 'POST', headers: { 'tus-resumable': '1.0.0', 'upload-length': String(9 * 1024 * 1024), authorization: `Bearer ${alice}` } });
+    assert.equal(tooBig.status, 413, 'larger than any field takes');
+    const malformed = await t.request('POST', '/api/v1/collections/papers/records', { token: alice, body: { attachment: { upload: '../../etc/passwd' } } });
+    assert.equal(malformed.status, 400);
+  });
+
+  test('termination removes an upload; expiry removes those never attached', async () => {
+    const terminated = await runUpload(t, crypto.randomBytes(600 * 1024), { token: alice, stopAfter: 256 * 1024 });
+    await tus.Upload.terminate(terminated.url, { headers: { authorization: `Bearer ${alice}` } });
+    const tid = idOf(terminated.url);
+    assert.equal((await head(terminated.url, alice)).status, 404);
+    assert.ok(!fs.existsSync(path.join(uploadDir, tid)));
+    for (let i = 0; i < 50 && (await t.app.services.uploads.find(tid)); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await t.app.services.uploads.find(tid), undefined);
+
+    const abandoned = await runUpload(t, crypto.randomBytes(600 * 1024), { token: alice, stopAfter: 256 * 1024 });
+    const aid = idOf(abandoned.url);
+    assert.equal(await t.app.services.uploads.expire(Date.now()), 0, 'not before its time');
+    assert.ok((await t.app.services.uploads.expire(Date.now() + 25 * 3_600_000)) >= 1);
+    assert.equal(await t.app.services.uploads.find(aid), undefined);
+    assert.ok(!fs.existsSync(path.join(uploadDir, aid)));
+    assert.equal((await head(abandoned.url, alice)).status, 404);
+  });
+});
