@@ -9,13 +9,17 @@ import type { GalleyConfig } from './config/config.ts';
 import { AuthService } from './core/auth.ts';
 import { BUS_CHANNELS, type Bus } from './bus/bus.ts';
 import { DatabaseBus } from './bus/database-bus.ts';
+import { RedisBus } from './bus/redis-bus.ts';
 import { ChangeFeed } from './core/change-feed.ts';
 import { ChangeLog } from './core/changes.ts';
 import type { SessionsEnded } from './core/auth.ts';
 import { RealtimeHub } from './core/realtime-hub.ts';
 import { CollectionService } from './core/collections.ts';
+import { Metrics } from './core/metrics.ts';
+import { ReadCache } from './core/read-cache.ts';
 import { DEFAULT_JOB_OPTIONS, JobQueue } from './core/jobs.ts';
 import { RecordService } from './core/records.ts';
+import { SearchInsights } from './core/search-insights.ts';
 import { MfaService } from './core/mfa.ts';
 import { OAuthService } from './core/oauth.ts';
 import { createOAuthProvider } from './core/oauth-providers.ts';
@@ -23,6 +27,7 @@ import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
 import { SignInService } from './core/sign-in.ts';
 import { connectDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
+import { instrumentDatabase } from './db/instrumented.ts';
 import { migrateSystemTables } from './db/system-schema.ts';
 import { buildHttpServer } from './http/server.ts';
 import { connectStorage } from './storage/connect.ts';
@@ -42,6 +47,9 @@ export interface Services {
   oauth: OAuthService;
   secret: ServerSecret;
   storage: Storage;
+  metrics: Metrics;
+  readCache: ReadCache;
+  searchInsights: SearchInsights;
   bus: Bus;
   realtime: RealtimeHub;
   jobs: JobQueue;
@@ -68,10 +76,23 @@ export function createLogger(level: string): Logger {
   });
 }
 
+/**
+ * Empties the read cache after every record write: at once for writes committed here (before the
+ * write's response goes out), and for other instances' writes as the change feed brings them.
+ */
+function invalidateOnWrites(changes: ChangeLog, feed: ChangeFeed, cache: ReadCache): void {
+  if (!cache.enabled) return;
+  changes.onCommitted(() => cache.invalidate());
+  feed.add({ prepare: async () => {}, deliver: () => cache.invalidate(), lost: () => cache.invalidate() });
+}
+
 export async function createApp(config: GalleyConfig, options: { logger?: Logger } = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   if (!config.databaseUrl) fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const db = connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  const metrics = new Metrics();
+  const db = instrumentDatabase(connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize }), {
+    metrics, logger, slowQueryMs: config.slowQueryMs,
+  });
   const storage = connectStorage(config.storage);
   try {
     await migrateSystemTables(db);
@@ -81,7 +102,9 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     await collections.watch((err) => logger.error({ err }, 'reloading collection definitions failed'));
     const changes = new ChangeLog(db, config.changesRetention);
     changes.startPruning((err) => logger.error({ err }, 'pruning the change log failed'));
-    const records = new RecordService(db, collections, changes);
+    const readCache = new ReadCache(config.readCacheEntries, metrics);
+    const searchInsights = new SearchInsights(db, (err) => logger.error({ err }, 'recording search insights failed'));
+    const records = new RecordService(db, collections, changes, searchInsights);
     const auth = new AuthService(db, collections);
     if (config.admin) {
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
@@ -89,12 +112,14 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     }
     const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
     const signIn = new SignInService(db, auth, mfa);
-    const bus: Bus = new DatabaseBus(db);
+    // Wake-ups between instances: Redis pub/sub when there is a Redis, else the database's NOTIFY.
+    const bus: Bus = config.redisUrl ? await connectRedisBus(config.redisUrl, config.redisPrefix, logger) : new DatabaseBus(db);
     const feed = new ChangeFeed(changes, bus, (err) => logger.error({ err }, 'reading the change log failed'));
     const realtime = new RealtimeHub(
       { collections, auth, log: changes, feed, loadRecords: (def, ids) => records.findByIds(def, ids), logger },
       config.realtime,
     );
+    invalidateOnWrites(changes, feed, readCache);
     await feed.start();
     realtime.start();
     const logFailure = (what: string) => (err: unknown) => logger.error({ err }, what);
@@ -107,17 +132,23 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       const ended = message ? parseSessionsEnded(message) : undefined;
       void (ended ? realtime.sessionsEnded(ended) : realtime.recheckSessions(() => true)).catch(logFailure('checking realtime sessions failed'));
     });
+    const jobFailures = metrics.counter('galley_job_failures_total', 'Background job runs that failed (each is retried with backoff, then kept as dead).');
     const jobs = new JobQueue(db, {
       ...DEFAULT_JOB_OPTIONS,
       concurrency: config.jobConcurrency,
-      onError: (err, job) => logger.warn({ err, job }, 'background job failed'),
+      onError: (err, job) => {
+        jobFailures.inc();
+        logger.warn({ err, job }, 'background job failed');
+      },
     });
+    metrics.gauge('galley_jobs_pending', 'Background jobs waiting or running (the queue depth, shared by every instance).', () => jobs.pending());
+    metrics.gauge('galley_realtime_connections', 'Open realtime WebSocket connections on this instance.', () => realtime.connections);
     const oauth = new OAuthService(db, auth, signIn, config.oauthProviders.map(createOAuthProvider), {
       publicUrl: config.publicUrl,
       allowedOrigins: config.allowedOrigins,
       stateKey: secret.key('oauth-state'),
     });
-    const services: Services = { db, collections, records, auth, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs };
+    const services: Services = { db, collections, records, auth, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, metrics, readCache, searchInsights };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
@@ -125,6 +156,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       version: VERSION,
       logger,
       adminDir: ADMIN_DIST,
+      metricsToken: config.metricsToken,
     });
     await jobs.start();
     let closed: Promise<void> | undefined;
@@ -140,6 +172,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
           feed.stop();
           await jobs.stop();
           changes.stop();
+          await searchInsights.close();
           await storage.close();
           await bus.close();
           await db.close();
@@ -162,4 +195,15 @@ function parseSessionsEnded(message: string): SessionsEnded | undefined {
     // Not ours: fall through.
   }
   return undefined;
+}
+
+async function connectRedisBus(url: string, prefix: string, logger: Logger): Promise<RedisBus> {
+  const bus = new RedisBus(url, prefix, (err) => logger.warn({ err }, 'redis bus connection problem'));
+  try {
+    await bus.connect();
+  } catch (err) {
+    await bus.close();
+    throw err;
+  }
+  return bus;
 }

@@ -52,6 +52,18 @@ test('bad values are refused with a message naming the setting', () => {
   assert.throws(() => loadConfig({ GALLEY_PUBLIC_URL: 'not a url' }, []), /GALLEY_PUBLIC_URL/);
 });
 
+test('operations settings: slow query threshold, metrics token, read cache size', () => {
+  const defaults = loadConfig({}, [], '/');
+  assert.equal(defaults.slowQueryMs, 500);
+  assert.equal(defaults.metricsToken, undefined);
+  assert.equal(defaults.readCacheEntries, 1000);
+  const set = loadConfig({ GALLEY_SLOW_QUERY_MS: '0', GALLEY_METRICS_TOKEN: 'a'.repeat(16), GALLEY_READ_CACHE_ENTRIES: '0' }, [], '/');
+  assert.deepEqual([set.slowQueryMs, set.metricsToken, set.readCacheEntries], [0, 'a'.repeat(16), 0]);
+  assert.throws(() => loadConfig({ GALLEY_SLOW_QUERY_MS: '-1' }, []), /GALLEY_SLOW_QUERY_MS/);
+  assert.throws(() => loadConfig({ GALLEY_READ_CACHE_ENTRIES: 'lots' }, []), /GALLEY_READ_CACHE_ENTRIES/);
+  assert.throws(() => loadConfig({ GALLEY_METRICS_TOKEN: 'short' }, []), /GALLEY_METRICS_TOKEN/);
+});
+
 test('OAuth providers: GALLEY_OAUTH_<NAME>_* by lower-cased name, GitHub as a preset', () => {
   const c = loadConfig({
     GALLEY_OAUTH_GOOGLE_ISSUER: 'https://accounts.google.com',

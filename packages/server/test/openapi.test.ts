@@ -270,7 +270,9 @@ describe('OpenAPI document', () => {
       }
       for (const [status, response] of responses.filter(([s]) => Number(s) < 400)) {
         const content = resolve(doc, response).content;
-        if (content !== undefined) assert.deepEqual(Object.keys(obj(content)), ['application/json'], `${method} ${path} ${status}`);
+        // Prometheus scrapes text; everything else answers JSON.
+        const expected = path === '/metrics' ? ['text/plain'] : ['application/json'];
+        if (content !== undefined) assert.deepEqual(Object.keys(obj(content)), expected, `${method} ${path} ${status}`);
       }
     }
     // Every code has an example under its status; 429 and 503 say when to retry.

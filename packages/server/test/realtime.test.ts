@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { describeEachDialect } from '../src/testing/databases.ts';
 import { RealtimeTestClient } from '../src/testing/realtime-client.ts';
-import { createTestApp, type TestApp } from '../src/testing/test-app.ts';
+import { createSignedInUser, createTestApp, type TestApp } from '../src/testing/test-app.ts';
 
 const TEAMS = { name: 'teams', fields: [{ name: 'name', type: 'text' }, { name: 'public', type: 'boolean' }], rules: { list: '', view: '' } };
 const NOTES = {
@@ -30,12 +30,6 @@ const MEMOS = {
   rules: { list: 'team.public = true', view: 'team.public = true', create: '', update: '', delete: '' },
 };
 
-async function signUp(t: TestApp, email: string): Promise<{ id: string; token: string }> {
-  const user = await t.app.services.auth.createUser({ email, password: 'a long enough password' });
-  const login = await t.request('POST', '/api/v1/auth/login', { body: { email, password: 'a long enough password' }, token: null });
-  assert.equal(login.status, 200, login.text);
-  return { id: user.id, token: login.body.token };
-}
 
 await describeEachDialect('realtime', (dialect) => {
   let t: TestApp;
@@ -56,8 +50,8 @@ await describeEachDialect('realtime', (dialect) => {
   before(async () => {
     t = await createTestApp(dialect, { GALLEY_ALLOWED_ORIGINS: 'https://app.example' });
     for (const def of [TEAMS, NOTES, MEMOS]) assert.equal((await t.request('POST', '/api/v1/collections', { body: def })).status, 201);
-    alice = await signUp(t, 'alice@example.com');
-    bob = await signUp(t, 'bob@example.com');
+    alice = await createSignedInUser(t, 'alice@example.com');
+    bob = await createSignedInUser(t, 'bob@example.com');
   });
   after(async () => {
     open.forEach((c) => c.close());
@@ -153,7 +147,7 @@ await describeEachDialect('realtime', (dialect) => {
   });
 
   test('a session that ends loses its connection at once; other connections carry on', async () => {
-    const session = await signUp(t, 'carol@example.com');
+    const session = await createSignedInUser(t, 'carol@example.com');
     const carol = await connect({ token: session.token });
     await carol.subscribe({ id: 'c', collection: 'notes' });
     const other = await connect({ token: alice.token });
@@ -168,6 +162,15 @@ await describeEachDialect('realtime', (dialect) => {
     assert.equal((await other.next('event')).data.record.title, 'after logout');
     // The ended token cannot authenticate a new connection either.
     await assert.rejects(RealtimeTestClient.open(t.url, { token: session.token }), /handshake refused: 401/);
+    // Revoking every session of a user (a reset, a takeover) closes all of that user's connections.
+    const erin = await createSignedInUser(t, 'erin@example.com');
+    const erinSockets = [await connect({ token: erin.token }), await connect()];
+    erinSockets[1]!.send('auth', { token: erin.token });
+    await erinSockets[1]!.subscribe({ id: 'e', collection: 'notes' });
+    await t.app.services.auth.revokeSessions(erin.id);
+    for (const ws of erinSockets) assert.equal((await ws.closed).code, 4001);
+    await create('notes', { title: 'after revocation', status: 'published' });
+    assert.equal((await other.next('event')).data.record.title, 'after revocation');
   });
 
   test('the session cookie authenticates the handshake, but only from an allowed origin', async () => {

@@ -11,6 +11,8 @@ export interface GalleyConfig {
   /** Absent: SQLite in the data folder. */
   databaseUrl?: string;
   redisUrl?: string;
+  /** Prefix of every Redis key and channel (GALLEY_REDIS_PREFIX), so deployments can share one Redis. */
+  redisPrefix: string;
   /** STORAGE_URL: a local folder (default) or an S3 bucket. */
   storage: StorageConfig;
   publicUrl: string;
@@ -28,6 +30,12 @@ export interface GalleyConfig {
   changesRetention: { hours: number; rows: number };
   /** The issuer name authenticator apps show for Galley's TOTP entries (GALLEY_MFA_ISSUER). */
   mfaIssuer: string;
+  /** Statements at least this slow are logged with their plan (GALLEY_SLOW_QUERY_MS; 0: never). */
+  slowQueryMs: number;
+  /** Bearer token that may read GET /metrics besides superusers (GALLEY_METRICS_TOKEN). */
+  metricsToken?: string;
+  /** Public reads kept by the server-side cache (GALLEY_READ_CACHE_ENTRIES; 0: no cache). */
+  readCacheEntries: number;
   /** Realtime connections: ping interval (GALLEY_REALTIME_PING_SECONDS) and send-buffer bound (GALLEY_REALTIME_BUFFER_BYTES). */
   realtime: { pingIntervalMs: number; maxBufferBytes: number };
   /** Sign-in providers from GALLEY_OAUTH_<NAME>_*, by lower-cased name. */
@@ -61,6 +69,12 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be 0–65535, got "${value}"`);
   return port;
+}
+
+function parseCount(name: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new ConfigError(`${name} must be a whole number ≥ 0, got "${value}"`);
+  return n;
 }
 
 function parsePositiveInt(name: string, value: string): number {
@@ -139,6 +153,8 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
   if (Boolean(email) !== Boolean(password)) {
     throw new ConfigError('GALLEY_ADMIN_EMAIL and GALLEY_ADMIN_PASSWORD must be set together');
   }
+  const metricsToken = env.GALLEY_METRICS_TOKEN || undefined;
+  if (metricsToken && metricsToken.length < 16) throw new ConfigError('GALLEY_METRICS_TOKEN must be at least 16 characters');
   const secret = env.GALLEY_SECRET || undefined;
   if (secret && secret.length < 32) throw new ConfigError('GALLEY_SECRET must be at least 32 characters (or unset: one is generated)');
   return {
@@ -147,6 +163,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     dataDir,
     databaseUrl,
     redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.GALLEY_REDIS_PREFIX ?? 'galley:',
     storage: parseStorageUrl(env.STORAGE_URL || undefined, dataDir, env, (m) => new ConfigError(m)),
     publicUrl,
     allowedOrigins,
@@ -161,6 +178,9 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
       rows: parsePositiveInt('GALLEY_CHANGES_RETENTION_ROWS', env.GALLEY_CHANGES_RETENTION_ROWS ?? '1000000'),
     },
     mfaIssuer: env.GALLEY_MFA_ISSUER || 'Galley',
+    slowQueryMs: parseCount('GALLEY_SLOW_QUERY_MS', env.GALLEY_SLOW_QUERY_MS ?? '500'),
+    metricsToken,
+    readCacheEntries: parseCount('GALLEY_READ_CACHE_ENTRIES', env.GALLEY_READ_CACHE_ENTRIES ?? '1000'),
     realtime: {
       pingIntervalMs: 1000 * parsePositiveInt('GALLEY_REALTIME_PING_SECONDS', env.GALLEY_REALTIME_PING_SECONDS ?? '30'),
       maxBufferBytes: parsePositiveInt('GALLEY_REALTIME_BUFFER_BYTES', env.GALLEY_REALTIME_BUFFER_BYTES ?? String(1024 * 1024)),

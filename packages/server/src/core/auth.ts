@@ -10,7 +10,7 @@ import { dummyPasswordHash, hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, 
 import { newRecordId, rowToRecord, selectColumns } from './record-rows.ts';
 import { validateRecordBody } from './record-validation.ts';
 import { encodeValue } from '../db/column-types.ts';
-import { quoteIdent as q, SqlParams, UniqueViolationError, type Database, type Queryable } from '../db/database.ts';
+import { quoteIdent as q, SqlParams, UniqueViolationError, type Database, type Queryable, type Transaction } from '../db/database.ts';
 
 export const SESSION_ABSOLUTE_MS = 30 * 24 * 60 * 60 * 1000;
 export const SESSION_IDLE_MS = 7 * 24 * 60 * 60 * 1000;
@@ -187,9 +187,12 @@ export class AuthService {
   }
 
   /** Ends every session of a user (their account was taken over by its proven owner, for example). */
-  async revokeSessions(userId: string, via: Queryable = this.db): Promise<void> {
+  async revokeSessions(userId: string, via: Queryable | Transaction = this.db): Promise<void> {
     const p = new SqlParams(this.db.dialect);
     await via.run(`DELETE FROM "_sessions" WHERE "user_id" = ${p.add(userId)}`, p.values);
+    // Inside a transaction the sessions are gone only once it commits: say so then.
+    if ('afterCommit' in via) via.afterCommit(() => void this.sessionsEnded({ userId }));
+    else await this.sessionsEnded({ userId });
   }
 
   async logout(token: string): Promise<void> {

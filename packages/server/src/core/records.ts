@@ -14,6 +14,8 @@ import { facetCounts, facetSql, parseFacets, withoutOwnTerms, type FacetRequest 
 import { encodeRankCursor, rankKeysetSql, rankOrderSql, searchSql, searchWords, type SearchSql } from './record-search.ts';
 import { etagOfJson, newRecordId, recordEtag, recordFromSelect, selectColumns, visibleRecord, type ApiRecord } from './record-rows.ts';
 import { validateRecordBody } from './record-validation.ts';
+import type { SearchInsights } from './search-insights.ts';
+import { isPublicRead } from './read-cache.ts';
 import type { ChangeLog } from './changes.ts';
 import { IdempotencyStore, requestHash, type StoredResponse } from './idempotency.ts';
 import { compileFilter } from '../rules/filter-compiler.ts';
@@ -66,6 +68,8 @@ export class RecordService {
     private readonly db: Database,
     private readonly collections: CollectionService,
     private readonly changes: ChangeLog,
+    /** Told of every first-page search and how many results it found. */
+    private readonly insights?: SearchInsights,
   ) {
     this.idempotency = new IdempotencyStore(db);
   }
@@ -107,6 +111,13 @@ export class RecordService {
     const forUpdate = lock && db.dialect === 'postgres' ? ' FOR UPDATE' : '';
     const row = await db.get(`SELECT ${selectColumns(collection, ALIAS)} FROM ${q(collection.name)} ${ALIAS} WHERE ${where.join(' AND ')}${forUpdate}`, params.values);
     return row ? recordFromSelect(collection, row, db.dialect) : undefined;
+  }
+
+  /** Whether a list (`list`) or record (`view`) read of `name` gives every caller the same answer. */
+  isPublic(name: string, rule: 'list' | 'view', expand: string | undefined): boolean {
+    const collection = this.collections.require(name);
+    const tree = expand ? parseExpand(collection, expand, this.resolve) : undefined;
+    return isPublicRead(collection, rule, tree, this.resolve);
   }
 
   /** Records of `collection` by id, as stored: no rule applied (for internal checks, such as realtime's rules). */
@@ -187,6 +198,7 @@ export class RecordService {
       const row = await this.db.get<{ n: number }>(countSql, countValues);
       result.totalItems = Number(row?.n ?? 0);
     }
+    if (words.length > 0 && !options.cursor) this.insights?.record(collection.name, words, items.length);
     if (facets.length > 0) result.facets = await this.countFacets(collection, caller, filter, words, facets);
     return result;
   }

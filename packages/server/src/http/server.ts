@@ -3,12 +3,15 @@
 
 import crypto from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import zlib from 'node:zlib';
+import compress from '@fastify/compress';
 import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
 import { ApiError } from '../core/api-error.ts';
 import type { Services } from '../app.ts';
 import { registerJsonParser } from './json-body.ts';
+import { registerRequestMetrics } from './request-metrics.ts';
 import { frameworkErrorHandler, registerProblemHandlers } from './problem.ts';
 import { lazyRequestLogger } from './request-logger.ts';
 import { registerSession } from './session.ts';
@@ -19,9 +22,11 @@ import { collectionRoutes } from './routes/collections.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mfaRoutes } from './routes/mfa.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { realtimeRoutes, websocketOptions } from './routes/realtime.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { recordRoutes } from './routes/records.ts';
+import { searchInsightRoutes } from './routes/search-insights.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -33,6 +38,8 @@ export interface HttpOptions {
   logger: Logger;
   /** The built dashboard served at /admin (packages/admin/dist). */
   adminDir: string;
+  /** GALLEY_METRICS_TOKEN: lets a scraper read /metrics without a superuser session. */
+  metricsToken?: string;
 }
 
 export async function buildHttpServer(services: Services, options: HttpOptions): Promise<FastifyInstance> {
@@ -70,6 +77,16 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   registerProblemHandlers(app);
   registerJsonParser(app, options.bodyLimit);
   await app.register(cookie);
+  // Bodies over 1 KB go out as br or gzip when the client accepts them. Brotli at quality 4 costs
+  // about what gzip does (the default 11 is meant for static assets, not per-request JSON).
+  // Request bodies are not decompressed: the body limit stays a limit on what arrives.
+  await app.register(compress, {
+    threshold: 1024,
+    encodings: ['br', 'gzip'],
+    brotliOptions: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } },
+    globalDecompression: false,
+  });
+  registerRequestMetrics(app, services.metrics);
   registerSession(app, { auth: services.auth, allowedOrigins: options.allowedOrigins });
 
   await app.register(healthRoutes, { db: services.db });
@@ -77,7 +94,9 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(mfaRoutes, { mfa: services.mfa, signIn: services.signIn, secureCookies: options.secureCookies });
   await app.register(oauthRoutes, { oauth: services.oauth, secureCookies: options.secureCookies });
   await app.register(collectionRoutes, { collections: services.collections });
-  await app.register(recordRoutes, { records: services.records });
+  await app.register(recordRoutes, { records: services.records, cache: services.readCache, collectionsVersion: () => services.collections.version });
+  await app.register(searchInsightRoutes, { insights: services.searchInsights });
+  await app.register(metricsRoutes, { metrics: services.metrics, token: options.metricsToken });
   await app.register(batchRoutes, { db: services.db, records: services.records });
   await app.register(realtimeRoutes, { hub: services.realtime, allowedOrigins: options.allowedOrigins });
   await app.register(adminRoutes, { dir: options.adminDir });

@@ -17,6 +17,10 @@ declare module 'fastify' {
     sessionToken?: string;
     authVia?: 'bearer' | 'cookie';
   }
+  interface FastifyContextConfig {
+    /** The route also takes a bearer token of its own (GET /metrics): one that is no session is left to it. */
+    ownBearerToken?: boolean;
+  }
 }
 
 export function sessionCookieOptions(secure: boolean) {
@@ -52,6 +56,7 @@ export function registerSession(app: FastifyInstance, deps: { auth: AuthService;
     if (header !== undefined) {
       const match = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(header);
       const user = match ? await deps.auth.authenticate(match[1]!) : null;
+      if (!user && request.routeOptions.config.ownBearerToken) return;
       if (!user) throw new ApiError('unauthenticated', 'the bearer token is invalid or expired', undefined, { headers: { 'www-authenticate': 'Bearer' } });
       request.caller = callerFor(user);
       request.sessionToken = match![1];

@@ -91,3 +91,11 @@ export async function createTestApp(dialect: TestDialect = 'sqlite', env: Record
   test.adminToken = login.body.token;
   return test;
 }
+
+/** Creates a user and signs them in: their id and session token. */
+export async function createSignedInUser(t: TestApp, email: string, password = 'a long enough password'): Promise<{ id: string; token: string }> {
+  const user = await t.app.services.auth.createUser({ email, password });
+  const login = await t.request('POST', '/api/v1/auth/login', { body: { email, password }, token: null });
+  if (login.status !== 200) throw new Error(`login of ${email} failed: ${login.status} ${login.text}`);
+  return { id: user.id, token: login.body.token };
+}

@@ -36,6 +36,7 @@ const FIXED_TAGS = [
   { name: 'Collections', description: 'Collection definitions (superusers only). Changing one migrates its table in place.' },
   { name: 'Batch', description: 'Several record writes in one transaction.' },
   { name: 'API description', description: 'This document.' },
+  { name: 'Operations', description: 'Metrics and search insights for whoever runs the server.' },
 ];
 
 export function buildOpenApiDocument(collections: CollectionDef[], opts: OpenApiOptions): Record<string, unknown> {

@@ -83,7 +83,10 @@ export function recordParameters(): Record<string, OpenApiObject> {
 export function sharedHeaders(): Record<string, OpenApiObject> {
   return {
     ETag: { description: 'The version of the representation, for If-None-Match and If-Match.', schema: { type: 'string' } },
-    CacheControl: { description: 'Responses depend on the caller: `private, no-cache`.', schema: { type: 'string' } },
+    CacheControl: {
+      description: '`public, no-cache` when the rule is `""` and nothing in the answer depends on the caller (shared caches may keep it, and revalidate); `private, no-cache` otherwise.',
+      schema: { type: 'string', enum: ['public, no-cache', 'private, no-cache'] },
+    },
     Location: { description: 'The URL of the created resource.', schema: { type: 'string', format: 'uri-reference' } },
     IdempotentReplayed: { description: '`true` when this is the stored response of an earlier request with the same Idempotency-Key.', schema: { type: 'string', enum: ['true'] } },
     RetryAfter: { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } },
