@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ensureAdminBuilt } from '../build/ensure-built.ts';
 import { describeEachDialect, type TestDialect } from '../../server/src/testing/databases.ts';
@@ -48,7 +48,7 @@ async function checkScreen(page: Page, screen: string, dialect: TestDialect): Pr
   if (dialect === 'sqlite') await assertAccessible(page, screen);
   for (const [name, size] of Object.entries(VIEWPORTS)) {
     await page.setViewportSize(size);
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = await page.evaluate<number>('document.documentElement.scrollWidth');
     assert.ok(width <= size.width, `${screen} fits ${size.width} px without sideways scrolling (is ${width} px)`);
     if (dialect === 'sqlite') await page.screenshot({ path: path.join(SCREENSHOTS, `${screen}-${name}.png`) });
   }
@@ -103,8 +103,8 @@ if (missing) {
       // The session is the httpOnly cookie: nothing a script can read.
       const cookies = await context.cookies();
       assert.ok(cookies.find((c) => c.name === 'galley_session')?.httpOnly);
-      assert.equal(await page.evaluate(() => document.cookie.includes('galley_session')), false);
-      assert.equal(await page.evaluate(() => JSON.stringify(window.localStorage)), '{}');
+      assert.equal(await page.evaluate<boolean>("document.cookie.includes('galley_session')"), false);
+      assert.equal(await page.evaluate<string>('JSON.stringify(window.localStorage)'), '{}');
     });
 
     test('the URL is the state: a reload keeps the screen, sign-out returns to the sign-in form', async () => {
@@ -113,7 +113,7 @@ if (missing) {
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('form', { name: 'Sign in' }).waitFor();
       assert.equal(await page.getByLabel('Email').inputValue(), ADMIN.email, 'the email is remembered for the next sign-in');
-      const me = await page.evaluate(async () => (await window.fetch('/api/v1/auth/me')).status);
+      const me = await page.evaluate<number>("fetch('/api/v1/auth/me').then((r) => r.status)");
       assert.equal(me, 401, 'the session ended on the server');
     });
 
