@@ -1,7 +1,7 @@
 // The system tables (names start with `_`), created and upgraded in order at start.
 // Each step runs once, in a transaction, and is recorded in `_migrations`.
 
-import { SqlParams, type Database, type Dialect } from './database.ts';
+import { SqlParams, type Database, type Dialect, type Queryable } from './database.ts';
 import { timestampColumnType } from './column-types.ts';
 
 interface Step {
@@ -248,11 +248,17 @@ $galley$;
 `;
 
 export async function migrateSystemTables(db: Database): Promise<void> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS "_migrations" ("version" INTEGER PRIMARY KEY, "applied" TEXT NOT NULL)`);
+  // On PostgreSQL several instances may start at once: every step, and the creation of
+  // `_migrations` itself, runs under one advisory lock. (Two concurrent CREATE TABLE IF NOT EXISTS
+  // can both miss the table and one then fails on a catalog unique index.)
+  const serialise = (tx: Queryable) => (db.dialect === 'postgres' ? tx.exec('SELECT pg_advisory_xact_lock(7311001)') : Promise.resolve());
+  await db.transaction(async (tx) => {
+    await serialise(tx);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS "_migrations" ("version" INTEGER PRIMARY KEY, "applied" TEXT NOT NULL)`);
+  });
   for (const step of STEPS) {
     await db.transaction(async (tx) => {
-      // On PostgreSQL several instances may start at once: serialise them on an advisory lock.
-      if (db.dialect === 'postgres') await tx.exec('SELECT pg_advisory_xact_lock(7311001)');
+      await serialise(tx);
       const check = new SqlParams(db.dialect);
       const done = await tx.get(`SELECT 1 AS x FROM "_migrations" WHERE "version" = ${check.add(step.version)}`, check.values);
       if (done) return;
