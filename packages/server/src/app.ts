@@ -2,17 +2,22 @@
 // implementations; everything below receives what it needs as arguments.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { GalleyConfig } from './config/config.ts';
+import { AccountMail } from './core/account-mail.ts';
 import { AuthService } from './core/auth.ts';
+import { AuthTokenStore } from './core/auth-tokens.ts';
 import { CollectionService } from './core/collections.ts';
 import { RecordService } from './core/records.ts';
+import { Registration } from './core/registration.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
 import { connectDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrateSystemTables } from './db/system-schema.ts';
 import { buildHttpServer } from './http/server.ts';
+import { createMailer, type Mailer } from './mail/mailer.ts';
 import { checkRule } from './rules/rule-check.ts';
 
 export const VERSION = '0.1.0';
@@ -23,6 +28,9 @@ export interface Services {
   records: RecordService;
   auth: AuthService;
   secret: ServerSecret;
+  mailer: Mailer;
+  accountMail: AccountMail;
+  registration: Registration;
 }
 
 export interface App {
@@ -62,7 +70,10 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
     }
-    const services: Services = { db, collections, records, auth, secret };
+    const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, folder: path.join(config.dataDir, 'mail'), logger });
+    const accountMail = new AccountMail(auth, new AuthTokenStore(db), mailer, config.publicUrl);
+    const registration = new Registration(auth, accountMail, config.hideAccounts);
+    const services: Services = { db, collections, records, auth, secret, mailer, accountMail, registration };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
@@ -80,6 +91,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       close: () =>
         (closed ??= (async () => {
           await http.close();
+          await mailer.close();
           await db.close();
         })()),
     };

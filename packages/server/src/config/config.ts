@@ -20,6 +20,16 @@ export interface GalleyConfig {
   dbPoolSize: number;
   /** GALLEY_SECRET; absent: generated once and kept in the database (core/secrets.ts). */
   secret?: string;
+  /** SMTP_URL; absent: mails are written to `<dataDir>/mail/`. */
+  smtpUrl?: string;
+  /** GALLEY_MAIL_FROM: the From of account mails. */
+  mailFrom: string;
+  /** GALLEY_AUTH_HIDE_ACCOUNTS: no response tells whether an account exists (registration answers 202). */
+  hideAccounts: boolean;
+  /** GALLEY_REDIS_PREFIX: the prefix of every Redis key, so several deployments can share one Redis. */
+  redisPrefix: string;
+  /** GALLEY_AUDIT_RETENTION_DAYS: audit entries older than this are deleted. */
+  auditRetentionDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -44,6 +54,12 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be 0–65535, got "${value}"`);
   return port;
+}
+
+function parseBoolean(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1') return true;
+  throw new ConfigError(`${name} must be true or false, got "${value}"`);
 }
 
 function parsePositiveInt(name: string, value: string): number {
@@ -92,5 +108,17 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     logLevel: env.GALLEY_LOG_LEVEL ?? 'info',
     dbPoolSize: parsePositiveInt('GALLEY_DB_POOL_SIZE', env.GALLEY_DB_POOL_SIZE ?? '10'),
     secret,
+    smtpUrl: parseSmtpUrl(env.SMTP_URL),
+    mailFrom: env.GALLEY_MAIL_FROM || `Galley <no-reply@${new URL(publicUrl).hostname}>`,
+    hideAccounts: parseBoolean('GALLEY_AUTH_HIDE_ACCOUNTS', env.GALLEY_AUTH_HIDE_ACCOUNTS),
+    redisPrefix: env.GALLEY_REDIS_PREFIX ?? 'galley:',
+    auditRetentionDays: parsePositiveInt('GALLEY_AUDIT_RETENTION_DAYS', env.GALLEY_AUDIT_RETENTION_DAYS ?? '90'),
   };
+}
+
+function parseSmtpUrl(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  // The URL carries a password: the error names the variable, never the value.
+  if (!/^smtps?:\/\/[^\s]+$/.test(value)) throw new ConfigError('SMTP_URL must be an smtp:// or smtps:// URL');
+  return value;
 }

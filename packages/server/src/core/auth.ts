@@ -1,7 +1,7 @@
-// Accounts and sessions: password login, opaque session tokens stored only as hashes, with idle
-// and absolute expiry, logout, and the superuser bootstrap. Knows nothing of cookies or HTTP.
+// Accounts: users with their account columns (email, password hash, verified, roles), password
+// login, the password change, and the superuser bootstrap. Sessions live in sessions.ts; this
+// service opens and ends them. Knows nothing of cookies or HTTP.
 
-import crypto from 'node:crypto';
 import { ApiError } from './api-error.ts';
 import type { AuthUser } from './caller.ts';
 import type { CollectionService } from './collections.ts';
@@ -9,31 +9,25 @@ import { checkEmail, MAX_EMAIL_LENGTH, normaliseEmail } from './emails.ts';
 import { dummyPasswordHash, hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } from './passwords.ts';
 import { newRecordId, rowToRecord, selectColumns } from './record-rows.ts';
 import { validateRecordBody } from './record-validation.ts';
+import { SessionStore, type SessionMeta } from './sessions.ts';
 import { encodeValue } from '../db/column-types.ts';
 import { quoteIdent as q, SqlParams, UniqueViolationError, type Database } from '../db/database.ts';
 
-export const SESSION_ABSOLUTE_MS = 30 * 24 * 60 * 60 * 1000;
-export const SESSION_IDLE_MS = 7 * 24 * 60 * 60 * 1000;
-/** last_seen is written at most this often per session, to keep reads cheap. */
-const TOUCH_INTERVAL_MS = 60 * 1000;
+export { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS, type SessionMeta } from './sessions.ts';
 
-export interface SessionMeta {
-  userAgent?: string;
-  ip?: string;
-}
-
-/** The profile fields a registration may set (contract §3: `{email, password, name?}`). */
-const REGISTRATION_PROFILE_FIELDS = new Set(['name']);
-
-const hashToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
+type StoredUser = AuthUser & { passwordHash: string };
 
 export class AuthService {
+  readonly sessions: SessionStore;
+
   constructor(
     private readonly db: Database,
     private readonly collections: CollectionService,
-  ) {}
+  ) {
+    this.sessions = new SessionStore(db);
+  }
 
-  private async findUser(column: 'id' | 'email', value: string): Promise<(AuthUser & { passwordHash: string }) | undefined> {
+  private async findUser(column: 'id' | 'email', value: string): Promise<StoredUser | undefined> {
     const users = this.collections.require('users');
     const p = new SqlParams(this.db.dialect);
     const row = await this.db.get(
@@ -85,15 +79,6 @@ export class AuthService {
     return AuthService.publicUser((await this.findUser('id', id))!);
   }
 
-  /** Self-service sign-up (`POST /register`): an unverified account without roles, and a session. */
-  async register(body: Record<string, unknown>, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
-    const { email, password, ...profile } = body;
-    const unknown = Object.keys(profile).filter((k) => !REGISTRATION_PROFILE_FIELDS.has(k));
-    if (unknown.length) throw ApiError.validation(unknown.map((field) => ({ field, code: 'unknown_field', message: 'is not accepted here' })));
-    const user = await this.createUser({ email, password, profile });
-    return this.signIn(user, meta);
-  }
-
   /** Creates the superuser from configuration if no account has that email (an existing one is left as is). */
   async ensureSuperuser(email: string, password: string): Promise<'created' | 'exists'> {
     if (await this.findUser('email', normaliseEmail(email))) return 'exists';
@@ -132,38 +117,68 @@ export class AuthService {
   }
 
   async createSession(userId: string, meta: SessionMeta): Promise<string> {
-    const token = crypto.randomBytes(32).toString('base64url');
-    const now = Date.now();
-    const p = new SqlParams(this.db.dialect);
-    await this.db.run(
-      `INSERT INTO "_sessions" ("id", "token_hash", "user_id", "created", "last_seen", "expires", "user_agent", "ip") VALUES (${p.add(newRecordId())}, ${p.add(hashToken(token))}, ${p.add(userId)}, ${p.add(new Date(now).toISOString())}, ${p.add(new Date(now).toISOString())}, ${p.add(new Date(now + SESSION_ABSOLUTE_MS).toISOString())}, ${p.add(meta.userAgent?.slice(0, 512) ?? null)}, ${p.add(meta.ip ?? null)})`,
-      p.values,
-    );
-    return token;
+    return (await this.sessions.create(userId, meta)).token;
   }
 
   /** The user a session token belongs to, or null if the token is unknown, expired or idle too long. */
   async authenticate(token: string): Promise<AuthUser | null> {
-    if (token.length < 20 || token.length > 200) return null;
-    const p = new SqlParams(this.db.dialect);
-    const session = await this.db.get<{ id: string; user_id: string; last_seen: unknown; expires: unknown }>(
-      `SELECT "id", "user_id", "last_seen", "expires" FROM "_sessions" WHERE "token_hash" = ${p.add(hashToken(token))}`,
-      p.values,
-    );
-    if (!session) return null;
-    const now = Date.now();
-    const lastSeen = new Date(session.last_seen as string).getTime();
-    if (new Date(session.expires as string).getTime() <= now || lastSeen + SESSION_IDLE_MS <= now) return null;
-    if (now - lastSeen > TOUCH_INTERVAL_MS) {
-      const u = new SqlParams(this.db.dialect);
-      await this.db.run(`UPDATE "_sessions" SET "last_seen" = ${u.add(new Date(now).toISOString())} WHERE "id" = ${u.add(session.id)}`, u.values);
-    }
-    const user = await this.findUser('id', session.user_id);
-    return user ? AuthService.publicUser(user) : null;
+    return (await this.authenticateSession(token))?.user ?? null;
+  }
+
+  /** Like authenticate, with the session's id (for `GET /sessions` and revoking the others). */
+  async authenticateSession(token: string): Promise<{ user: AuthUser; sessionId: string } | null> {
+    const session = await this.sessions.find(token);
+    const user = session ? await this.findUser('id', session.userId) : undefined;
+    return user ? { user: AuthService.publicUser(user), sessionId: session!.id } : null;
   }
 
   async logout(token: string): Promise<void> {
+    await this.sessions.revokeToken(token);
+  }
+
+  async userById(id: string): Promise<AuthUser | undefined> {
+    const user = await this.findUser('id', id);
+    return user && AuthService.publicUser(user);
+  }
+
+  /** Looks an account up by any spelling of its email (normalised first). */
+  async userByEmail(email: string): Promise<AuthUser | undefined> {
+    const user = await this.findUser('email', normaliseEmail(email));
+    return user && AuthService.publicUser(user);
+  }
+
+  /** Replaces a password (the policy applies); the caller decides which sessions survive. */
+  async setPassword(userId: string, password: unknown): Promise<void> {
+    const problem = passwordProblem(password);
+    if (problem) throw ApiError.validation([problem]);
     const p = new SqlParams(this.db.dialect);
-    await this.db.run(`DELETE FROM "_sessions" WHERE "token_hash" = ${p.add(hashToken(token))}`, p.values);
+    await this.db.run(
+      `UPDATE "users" SET "password_hash" = ${p.add(await hashPassword(password as string))}, "updated" = ${p.add(new Date().toISOString())} WHERE "id" = ${p.add(userId)}`,
+      p.values,
+    );
+  }
+
+  /**
+   * The signed-in user changes their password, proving the current one. Every session is revoked
+   * and the caller gets a fresh one (rotation): a stolen token dies with the old password.
+   */
+  async changePassword(user: AuthUser, currentPassword: unknown, password: unknown, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
+    const stored = await this.findUser('id', user.id);
+    if (!stored || typeof currentPassword !== 'string' || currentPassword.length > MAX_PASSWORD_LENGTH || !(await verifyPassword(stored.passwordHash, currentPassword))) {
+      throw new ApiError('invalid_credentials', 'the current password is wrong');
+    }
+    await this.setPassword(user.id, password);
+    await this.sessions.revokeAll(user.id);
+    return this.signIn(AuthService.publicUser(stored), meta);
+  }
+
+  /** Marks the address verified, if the account still has the address the link was mailed to. */
+  async markVerified(userId: string, email: string): Promise<boolean> {
+    const p = new SqlParams(this.db.dialect);
+    const result = await this.db.run(
+      `UPDATE "users" SET "verified" = ${p.add(true)}, "updated" = ${p.add(new Date().toISOString())} WHERE "id" = ${p.add(userId)} AND "email" = ${p.add(email)}`,
+      p.values,
+    );
+    return result.changes > 0;
   }
 }

@@ -10,6 +10,7 @@ import type { Services } from '../app.ts';
 import { registerJsonParser } from './json-body.ts';
 import { frameworkErrorHandler, registerProblemHandlers } from './problem.ts';
 import { registerSession } from './session.ts';
+import { accountMailRoutes } from './routes/account-mail.ts';
 import { authRoutes } from './routes/auth.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { collectionRoutes } from './routes/collections.ts';
@@ -63,7 +64,8 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   registerSession(app, { auth: services.auth, allowedOrigins: options.allowedOrigins });
 
   await app.register(healthRoutes, { db: services.db });
-  await app.register(authRoutes, { auth: services.auth, secureCookies: options.secureCookies });
+  await app.register(authRoutes, { auth: services.auth, registration: services.registration, secureCookies: options.secureCookies });
+  await app.register(accountMailRoutes, { accountMail: services.accountMail });
   await app.register(collectionRoutes, { collections: services.collections });
   await app.register(recordRoutes, { records: services.records });
   await app.register(batchRoutes, { db: services.db, records: services.records });

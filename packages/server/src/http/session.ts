@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../core/api-error.ts';
 import { ANONYMOUS, callerFor, type Caller } from '../core/caller.ts';
-import type { AuthService } from '../core/auth.ts';
+import type { AuthService, SessionMeta } from '../core/auth.ts';
 import { SESSION_ABSOLUTE_MS } from '../core/auth.ts';
 
 export const SESSION_COOKIE = 'galley_session';
@@ -17,6 +17,11 @@ declare module 'fastify' {
     sessionToken?: string;
     authVia?: 'bearer' | 'cookie';
   }
+}
+
+/** What a new session records about the client (shown in `GET /sessions`, written to the audit log). */
+export function sessionMeta(request: FastifyRequest): SessionMeta {
+  return { userAgent: request.headers['user-agent'], ip: request.ip };
 }
 
 export function sessionCookieOptions(secure: boolean) {

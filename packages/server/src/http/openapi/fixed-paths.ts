@@ -83,6 +83,24 @@ export function fixedSchemas(users: CollectionDef | undefined): Record<string, O
       },
       examples: [{ email: 'ada@example.com', password: 'correct horse battery staple', name: 'Ada' }],
     },
+    PasswordChange: {
+      type: 'object',
+      required: ['currentPassword', 'password'],
+      properties: { currentPassword: { type: 'string', format: 'password' }, password: { type: 'string', minLength: 8, maxLength: 1024, format: 'password' } },
+    },
+    EmailRequest: {
+      type: 'object',
+      properties: { email: { type: 'string', format: 'email', maxLength: 254 } },
+      examples: [{ email: 'ada@example.com' }],
+    },
+    PasswordResetConfirmation: {
+      type: 'object',
+      required: ['token', 'password'],
+      properties: { token: { type: 'string', description: 'From the `#token=` fragment of the mailed link.' }, password: { type: 'string', minLength: 8, maxLength: 1024, format: 'password' } },
+    },
+    TokenConfirmation: {
+      type: 'object', required: ['token'], properties: { token: { type: 'string', description: 'From the `#token=` fragment of the mailed link.' } },
+    },
     User: userSchema(users),
     Session: {
       type: 'object',
@@ -187,7 +205,9 @@ export function fixedPaths(): Record<string, OpenApiObject> {
     '/api/v1/auth/register': {
       post: {
         operationId: 'register', tags: ['Auth'], summary: 'Create an account and sign in', security: [{}],
-        description: 'A taken email is `409 conflict`. Weak passwords and hostile emails are `400 validation_failed` (docs/accounts.md lists the field codes).',
+        description:
+          'A taken email is `409 conflict`. Weak passwords and hostile emails are `400 validation_failed` (docs/accounts.md lists the field codes). ' +
+          'A verification mail goes to the address. With `GALLEY_AUTH_HIDE_ACCOUNTS=true` every valid registration answers `202` without a session and the outcome goes by mail.',
         requestBody: { required: true, content: jsonContent(ref('schemas', 'Registration')) },
         responses: {
           201: {
@@ -195,6 +215,7 @@ export function fixedPaths(): Record<string, OpenApiObject> {
             headers: { 'Set-Cookie': ref('headers', 'SetCookie') },
             content: jsonContent(ref('schemas', 'Session')),
           },
+          202: { description: 'Hidden accounts: accepted; the outcome goes by mail.' },
           ...errorResponses(400, 403, 409, 413, 415, 429),
         },
       },
@@ -225,6 +246,48 @@ export function fixedPaths(): Record<string, OpenApiObject> {
       get: {
         operationId: 'getCurrentUser', tags: ['Auth'], summary: 'The signed-in user', security: REQUIRED_AUTH,
         responses: { 200: { description: 'The user.', content: jsonContent(ref('schemas', 'CurrentUser')) }, ...errorResponses(401) },
+      },
+    },
+    '/api/v1/auth/password': {
+      post: {
+        operationId: 'changePassword', tags: ['Auth'], summary: 'Change the signed-in user\'s password', security: REQUIRED_AUTH,
+        description: 'Proves the current password (`401 invalid_credentials` otherwise). Every session of the user is revoked; the answer carries a new one.',
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'PasswordChange')) },
+        responses: {
+          200: { description: 'Changed: a fresh session.', headers: { 'Set-Cookie': ref('headers', 'SetCookie') }, content: jsonContent(ref('schemas', 'Session')) },
+          ...errorResponses(400, 401, 403, 413, 415, 429),
+        },
+      },
+    },
+    '/api/v1/auth/password-reset': {
+      post: {
+        operationId: 'requestPasswordReset', tags: ['Auth'], summary: 'Mail a password reset link', security: [{}],
+        description: 'Always `202`: a single-use link (valid one hour) goes out only if the account exists.',
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'EmailRequest')) },
+        responses: { 202: { description: 'Accepted.' }, ...errorResponses(400, 403, 413, 415, 429) },
+      },
+    },
+    '/api/v1/auth/password-reset/confirm': {
+      post: {
+        operationId: 'confirmPasswordReset', tags: ['Auth'], summary: 'Set a new password with the mailed token', security: [{}],
+        description: 'Every session of the user is revoked, and the address counts as verified. A used, expired or unknown token is `400 invalid_token`.',
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'PasswordResetConfirmation')) },
+        responses: { 204: { description: 'The password is changed.' }, ...errorResponses(400, 403, 413, 415, 429) },
+      },
+    },
+    '/api/v1/auth/verify-email': {
+      post: {
+        operationId: 'requestEmailVerification', tags: ['Auth'], summary: 'Mail an email verification link', security: OPTIONAL_AUTH,
+        description: 'For the signed-in caller, or for the account of `email`. Always `202`.',
+        requestBody: { required: false, content: jsonContent(ref('schemas', 'EmailRequest')) },
+        responses: { 202: { description: 'Accepted.' }, ...errorResponses(400, 401, 403, 413, 415, 429) },
+      },
+    },
+    '/api/v1/auth/verify-email/confirm': {
+      post: {
+        operationId: 'confirmEmailVerification', tags: ['Auth'], summary: 'Verify the address with the mailed token', security: [{}],
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'TokenConfirmation')) },
+        responses: { 204: { description: 'Verified.' }, ...errorResponses(400, 403, 413, 415, 429) },
       },
     },
     '/api/v1/collections': {
