@@ -1,5 +1,5 @@
 // Builds the reference database from Galley's own rows (same ids, timestamps and values), on SQLite
-// or PostgreSQL, with the schema and the (status, created) index the reference servers expect.
+// or PostgreSQL, with the schema and the (status, created, id) index the reference servers expect.
 
 // The same better-sqlite3 build Galley loads for this Node version (12 on Node 20, 13 on Node ≥ 22).
 import { SqliteDriver as Database } from '../../packages/server/src/db/sqlite.ts';
@@ -15,7 +15,7 @@ export function buildSqliteReference(file: string, rows: readonly PostRow[]): vo
     db.pragma('journal_mode = WAL');
     db.exec(`CREATE TABLE posts (id TEXT PRIMARY KEY, created TEXT NOT NULL, updated TEXT NOT NULL,
       title TEXT, body TEXT, status TEXT, price REAL)`);
-    db.exec('CREATE INDEX posts_status_created ON posts (status, created)');
+    db.exec('CREATE INDEX posts_status_created ON posts (status, created, id)');
     const insert = db.prepare(`INSERT INTO posts (${COLUMNS.join(', ')}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     db.transaction(() => {
       for (const row of rows) insert.run(...values(row));
@@ -31,7 +31,7 @@ export async function buildPgReference(url: string, rows: readonly PostRow[]): P
   try {
     await client.query(`CREATE TABLE posts (id TEXT PRIMARY KEY, created TIMESTAMPTZ NOT NULL, updated TIMESTAMPTZ NOT NULL,
       title TEXT, body TEXT, status TEXT, price DOUBLE PRECISION)`);
-    await client.query('CREATE INDEX posts_status_created ON posts (status, created)');
+    await client.query('CREATE INDEX posts_status_created ON posts (status, created, id)');
     await client.query('BEGIN');
     const chunk = 1000;
     for (let start = 0; start < rows.length; start += chunk) {

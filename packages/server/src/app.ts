@@ -9,6 +9,7 @@ import type { GalleyConfig } from './config/config.ts';
 import { AccountMail } from './core/account-mail.ts';
 import { AuthService } from './core/auth.ts';
 import { AuthTokenStore } from './core/auth-tokens.ts';
+import { ChangeLog } from './core/changes.ts';
 import { CollectionService } from './core/collections.ts';
 import { RecordService } from './core/records.ts';
 import { Registration } from './core/registration.ts';
@@ -18,6 +19,8 @@ import type { Database } from './db/database.ts';
 import { migrateSystemTables } from './db/system-schema.ts';
 import { buildHttpServer } from './http/server.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
+import { connectStorage } from './storage/connect.ts';
+import type { Storage } from './storage/storage.ts';
 import { checkRule } from './rules/rule-check.ts';
 
 export const VERSION = '0.1.0';
@@ -27,10 +30,12 @@ export interface Services {
   collections: CollectionService;
   records: RecordService;
   auth: AuthService;
+  changes: ChangeLog;
   secret: ServerSecret;
   mailer: Mailer;
   accountMail: AccountMail;
   registration: Registration;
+  storage: Storage;
 }
 
 export interface App {
@@ -58,13 +63,16 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
   const logger = options.logger ?? createLogger(config.logLevel);
   if (!config.databaseUrl) fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  const storage = connectStorage(config.storage);
   try {
     await migrateSystemTables(db);
     const secret = await loadServerSecret(db, config.secret);
     const collections = new CollectionService(db, checkRule);
     await collections.load();
     await collections.watch((err) => logger.error({ err }, 'reloading collection definitions failed'));
-    const records = new RecordService(db, collections);
+    const changes = new ChangeLog(db, config.changesRetention);
+    changes.startPruning((err) => logger.error({ err }, 'pruning the change log failed'));
+    const records = new RecordService(db, collections, changes);
     const auth = new AuthService(db, collections);
     if (config.admin) {
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
@@ -73,7 +81,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, folder: path.join(config.dataDir, 'mail'), logger });
     const accountMail = new AccountMail(auth, new AuthTokenStore(db), mailer, config.publicUrl);
     const registration = new Registration(auth, accountMail, config.hideAccounts);
-    const services: Services = { db, collections, records, auth, secret, mailer, accountMail, registration };
+    const services: Services = { db, collections, records, auth, secret, changes, storage, mailer, accountMail, registration };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
@@ -92,10 +100,13 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
         (closed ??= (async () => {
           await http.close();
           await mailer.close();
+          changes.stop();
+          await storage.close();
           await db.close();
         })()),
     };
   } catch (err) {
+    await storage.close().catch(() => {});
     await db.close().catch(() => {});
     throw err;
   }

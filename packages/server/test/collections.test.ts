@@ -165,6 +165,25 @@ await describeEachDialect('collections', (dialect) => {
     assert.equal(res.body.code, 'conflict');
   });
 
+  test('a plain index ends with id, so a sorted list and its cursor pages need no sort step', async () => {
+    await t.request('POST', '/api/v1/collections', { body: { name: 'ix', fields: [{ name: 's', type: 'text' }, { name: 'u', type: 'text' }], indexes: [{ fields: ['s', 'created'] }, { fields: ['u'], unique: true }] } });
+    const db = t.app.services.db;
+    const columns =
+      dialect === 'sqlite'
+        ? await db.all<{ index: string; name: string }>(`SELECT il.name AS "index", ii.name FROM pragma_index_list('ix') il, pragma_index_info(il.name) ii WHERE il.origin = 'c' ORDER BY il.name, ii.seqno`)
+        : await db.all<{ index: string; name: string }>(
+            `SELECT i.relname AS "index", a.attname AS name FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+             CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY k(attnum, n) JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+             WHERE t.relname = 'ix' AND NOT x.indisprimary ORDER BY i.relname, k.n`,
+          );
+    const byIndex = new Map<string, string[]>();
+    for (const c of columns) byIndex.set(c.index, [...(byIndex.get(c.index) ?? []), c.name]);
+    const sets = [...byIndex.values()].map((cols) => cols.join(','));
+    assert.ok(sets.includes('s,created,id'), sets.join(' | '));
+    assert.ok(sets.includes('created,id'), sets.join(' | '));
+    assert.ok(sets.includes('u'), 'a unique index keeps exactly its fields: ' + sets.join(' | '));
+  });
+
   test('renaming a collection carries its records and the relations that point at it', async () => {
     await t.request('POST', '/api/v1/collections', { body: { name: 'authors', fields: [{ name: 'name', type: 'text' }], rules: { view: '' } } });
     await t.request('POST', '/api/v1/collections', { body: { name: 'books', fields: [{ name: 'author', type: 'relation', collection: 'authors' }], rules: { view: '' } } });

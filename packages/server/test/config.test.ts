@@ -14,6 +14,13 @@ test('defaults: 127.0.0.1:8090, ./galley_data, SQLite, the public URL as the onl
   assert.equal(c.publicUrl, 'http://127.0.0.1:8090');
   assert.deepEqual(c.allowedOrigins, ['http://127.0.0.1:8090']);
   assert.equal(c.bodyLimit, 10 * 1024 * 1024);
+  assert.deepEqual(c.storage, { kind: 'local', dir: path.resolve('/srv/app/galley_data/storage') });
+});
+
+test('STORAGE_URL names an S3 bucket; a bad one is a ConfigError', () => {
+  const c = loadConfig({ STORAGE_URL: 's3://files-bucket?region=eu-central-1', AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example' }, [], '/');
+  assert.equal(c.storage.kind, 's3');
+  assert.throws(() => loadConfig({ STORAGE_URL: 'http://files' }, [], '/'), ConfigError);
 });
 
 test('flags win over the environment', () => {

@@ -2,6 +2,7 @@
 // The only module that reads process.env; everything else receives a GalleyConfig.
 
 import path from 'node:path';
+import { parseStorageUrl, type StorageConfig } from './storage-config.ts';
 
 export interface GalleyConfig {
   host: string;
@@ -10,7 +11,8 @@ export interface GalleyConfig {
   /** Absent: SQLite in the data folder. */
   databaseUrl?: string;
   redisUrl?: string;
-  storageUrl?: string;
+  /** STORAGE_URL: a local folder (default) or an S3 bucket. */
+  storage: StorageConfig;
   publicUrl: string;
   allowedOrigins: string[];
   bodyLimit: number;
@@ -30,6 +32,8 @@ export interface GalleyConfig {
   redisPrefix: string;
   /** GALLEY_AUDIT_RETENTION_DAYS: audit entries older than this are deleted. */
   auditRetentionDays: number;
+  /** How long the change log keeps changes: GALLEY_CHANGES_RETENTION_HOURS / _ROWS. */
+  changesRetention: { hours: number; rows: number };
 }
 
 export class ConfigError extends Error {}
@@ -100,7 +104,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     dataDir,
     databaseUrl,
     redisUrl: env.REDIS_URL || undefined,
-    storageUrl: env.STORAGE_URL || undefined,
+    storage: parseStorageUrl(env.STORAGE_URL || undefined, dataDir, env, (m) => new ConfigError(m)),
     publicUrl,
     allowedOrigins,
     bodyLimit: parsePositiveInt('GALLEY_BODY_LIMIT', env.GALLEY_BODY_LIMIT ?? String(10 * 1024 * 1024)),
@@ -113,6 +117,10 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     hideAccounts: parseBoolean('GALLEY_AUTH_HIDE_ACCOUNTS', env.GALLEY_AUTH_HIDE_ACCOUNTS),
     redisPrefix: env.GALLEY_REDIS_PREFIX ?? 'galley:',
     auditRetentionDays: parsePositiveInt('GALLEY_AUDIT_RETENTION_DAYS', env.GALLEY_AUDIT_RETENTION_DAYS ?? '90'),
+    changesRetention: {
+      hours: parsePositiveInt('GALLEY_CHANGES_RETENTION_HOURS', env.GALLEY_CHANGES_RETENTION_HOURS ?? '24'),
+      rows: parsePositiveInt('GALLEY_CHANGES_RETENTION_ROWS', env.GALLEY_CHANGES_RETENTION_ROWS ?? '1000000'),
+    },
   };
 }
 

@@ -12,10 +12,11 @@ import { expandRecords, parseExpand } from './record-expand.ts';
 import { decodeCursor, encodeCursor, keysetSql, orderBySql, parseSort } from './record-query.ts';
 import { etagOfJson, newRecordId, recordEtag, recordFromSelect, selectColumns, visibleRecord, type ApiRecord } from './record-rows.ts';
 import { validateRecordBody } from './record-validation.ts';
+import type { ChangeLog } from './changes.ts';
 import { IdempotencyStore, requestHash, type StoredResponse } from './idempotency.ts';
 import { compileFilter } from '../rules/filter-compiler.ts';
 import { encodeValue } from '../db/column-types.ts';
-import { quoteIdent as q, SqlParams, UniqueViolationError, type Database, type Queryable } from '../db/database.ts';
+import { quoteIdent as q, SqlParams, UniqueViolationError, type Database, type Queryable, type Transaction } from '../db/database.ts';
 
 export interface ListOptions {
   filter?: string;
@@ -50,6 +51,7 @@ export class RecordService {
   constructor(
     private readonly db: Database,
     private readonly collections: CollectionService,
+    private readonly changes: ChangeLog,
   ) {
     this.idempotency = new IdempotencyStore(db);
   }
@@ -160,7 +162,7 @@ export class RecordService {
   }
 
   /** Creates a record inside `tx` (batch uses this directly). */
-  async createIn(tx: Queryable, caller: Caller, name: string, body: Record<string, unknown>): Promise<WriteResult> {
+  async createIn(tx: Transaction, caller: Caller, name: string, body: Record<string, unknown>): Promise<WriteResult> {
     const collection = this.collections.require(name);
     const access = ruleAccess(collection, 'create', caller);
     if (access === 'none') throw this.denied(caller, 'create');
@@ -191,6 +193,7 @@ export class RecordService {
     }
     const record: ApiRecord = { id, created: now, updated: now };
     for (const field of collection.fields) record[field.name] = values[field.name] ?? (isMultiValue(field) ? [] : null);
+    this.changes.append(tx, collection.name, 'create', record);
     return { record, etag: recordEtag(record) };
   }
 
@@ -256,7 +259,7 @@ export class RecordService {
     throw this.denied(caller, rule);
   }
 
-  async updateIn(tx: Queryable, caller: Caller, name: string, id: string, body: Record<string, unknown>, ifMatch?: string): Promise<WriteResult> {
+  async updateIn(tx: Transaction, caller: Caller, name: string, id: string, body: Record<string, unknown>, ifMatch?: string): Promise<WriteResult> {
     const collection = this.collections.require(name);
     const existing = await this.writable(tx, caller, collection, id, 'update', ifMatch, body);
     const { values, errors } = validateRecordBody(collection, body, true);
@@ -275,6 +278,7 @@ export class RecordService {
       throw err;
     }
     const record: ApiRecord = { ...existing, ...values, updated: now };
+    this.changes.append(tx, collection.name, 'update', record);
     return { record: visibleRecord(collection, record, caller), etag: recordEtag(record) };
   }
 
@@ -282,11 +286,12 @@ export class RecordService {
     return this.db.transaction((tx) => this.updateIn(tx, caller, name, id, body, options.ifMatch));
   }
 
-  async deleteIn(tx: Queryable, caller: Caller, name: string, id: string, ifMatch?: string): Promise<void> {
+  async deleteIn(tx: Transaction, caller: Caller, name: string, id: string, ifMatch?: string): Promise<void> {
     const collection = this.collections.require(name);
-    await this.writable(tx, caller, collection, id, 'delete', ifMatch);
+    const existing = await this.writable(tx, caller, collection, id, 'delete', ifMatch);
     const params = new SqlParams(tx.dialect);
     await tx.run(`DELETE FROM ${q(collection.name)} WHERE "id" = ${params.add(id)}`, params.values);
+    this.changes.append(tx, collection.name, 'delete', existing);
   }
 
   async delete(caller: Caller, name: string, id: string, options: { ifMatch?: string } = {}): Promise<void> {

@@ -31,7 +31,10 @@ function allIndexes(def: CollectionDef): IndexDef[] {
 }
 
 function createIndexSql(def: CollectionDef, index: IndexDef): string {
-  const cols = index.fields.map(q).join(', ');
+  // Every sort ends with `id` (record-query.ts), so a plain index ends with it too: a list sorted by
+  // its fields, and each keyset page after a cursor, is then read in index order with no sort step.
+  const fields = index.unique || index.fields.includes('id') ? index.fields : [...index.fields, 'id'];
+  const cols = fields.map(q).join(', ');
   return `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX ${q(indexName(def.name, index))} ON ${q(def.name)} (${cols})`;
 }
 

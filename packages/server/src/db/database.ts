@@ -22,17 +22,30 @@ export interface Queryable {
   notify(channel: string): Promise<void>;
 }
 
+/** The handle a transaction body receives: a Queryable that can also hook the commit. */
+export interface Transaction extends Queryable {
+  /**
+   * Runs `fn` inside the transaction after the body has finished, just before COMMIT (in the order
+   * registered); a throw rolls everything back. Work that must hold a lock only until the commit
+   * (the change log's sequence counter) goes here, so the lock is held as briefly as possible.
+   */
+  beforeCommit(fn: () => Promise<void>): void;
+  /** Runs `fn` once the transaction has committed; never after a rollback. `fn` must not throw. */
+  afterCommit(fn: () => void): void;
+}
+
 export interface Database extends Queryable {
   /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
    * Statements must go through the `tx` handed to `fn`.
    */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /**
    * Calls `listener` after any instance commits a `notify(channel)` — and after a lost listening
-   * connection comes back, since notifications may have been missed meanwhile. SQLite: never.
+   * connection comes back, since notifications may have been missed meanwhile. SQLite: never (one
+   * process owns the file; in-process consumers are told directly).
    */
   listen(channel: string, listener: () => void): Promise<void>;
   /** Forgets prepared statements: called after DDL, whose column types cached plans may no longer match. */

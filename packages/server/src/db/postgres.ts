@@ -2,7 +2,8 @@
 // and type parsers so rows come back in the same shapes as from SQLite (ISO timestamps, numbers).
 
 import pg from 'pg';
-import { DatabaseUnavailableError, quoteIdent, UniqueViolationError, type Database, type Queryable, type RunResult } from './database.ts';
+import { DatabaseUnavailableError, quoteIdent, UniqueViolationError, type Database, type Queryable, type RunResult, type Transaction } from './database.ts';
+import { CommitHooks } from './commit-hooks.ts';
 
 const MAX_NAMED_STATEMENTS = 1000;
 
@@ -176,13 +177,16 @@ export class PostgresDatabase implements Database {
     for (const channel of this.listeners.keys()) await client.query(`LISTEN ${quoteIdent(channel)}`);
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const client = await this.pool.connect().catch(rethrow);
+    const hooks = new CommitHooks();
     try {
       await client.query('BEGIN');
       try {
-        const result = await fn(this.handle(client));
-        await client.query('COMMIT');
+        const result = await fn(hooks.wrap(this.handle(client)));
+        await hooks.beforeCommit();
+        await client.query('COMMIT').catch(rethrow);
+        hooks.afterCommit();
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});

@@ -3,7 +3,8 @@
 
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
-import { DatabaseUnavailableError, UniqueViolationError, type Database, type Queryable, type RunResult } from './database.ts';
+import { DatabaseUnavailableError, UniqueViolationError, type Database, type Queryable, type RunResult, type Transaction } from './database.ts';
+import { CommitHooks } from './commit-hooks.ts';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 type Driver = typeof BetterSqlite3;
@@ -162,15 +163,18 @@ export class SqliteDatabase implements Database {
     this.execNow(script);
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     await this.whenFree();
     let release!: () => void;
     this.busy = new Promise<void>((resolve) => (release = resolve));
+    const hooks = new CommitHooks();
     try {
       this.db.exec('BEGIN IMMEDIATE');
       try {
-        const result = await fn(this.direct);
-        this.db.exec('COMMIT');
+        const result = await fn(hooks.wrap(this.direct));
+        await hooks.beforeCommit();
+        this.execNow('COMMIT');
+        hooks.afterCommit();
         return result;
       } catch (err) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');

@@ -103,6 +103,59 @@ CREATE TABLE "_api_keys" (
 `;
     },
   },
+  {
+    // The change log (core/changes.ts): one row per record change, numbered gap-free in commit
+    // order from the one-row counter `_changes_head`, which also remembers how far it was pruned;
+    // the positions of durable consumers of the log; webhooks and their deliveries (an outbox).
+    version: 5,
+    sql: (d) => `
+CREATE TABLE "_changes" (
+  "seq" ${d === 'postgres' ? 'BIGINT' : 'INTEGER'} PRIMARY KEY,
+  "collection" TEXT NOT NULL,
+  "record_id" TEXT NOT NULL,
+  "action" TEXT NOT NULL,
+  "record" TEXT,
+  "time" ${timestampColumnType(d)} NOT NULL
+);
+CREATE TABLE "_changes_head" (
+  "id" INTEGER PRIMARY KEY,
+  "seq" BIGINT NOT NULL,
+  "pruned" BIGINT NOT NULL
+);
+INSERT INTO "_changes_head" ("id", "seq", "pruned") VALUES (1, 0, 0);
+CREATE TABLE "_change_consumers" (
+  "name" TEXT PRIMARY KEY,
+  "position" BIGINT NOT NULL
+);
+CREATE TABLE "_webhooks" (
+  "id" TEXT PRIMARY KEY,
+  "url" TEXT NOT NULL,
+  "events" TEXT NOT NULL,
+  "status" TEXT NOT NULL,
+  "failures" INTEGER NOT NULL,
+  "disabled_reason" TEXT,
+  "created" ${timestampColumnType(d)} NOT NULL,
+  "updated" ${timestampColumnType(d)} NOT NULL
+);
+CREATE TABLE "_webhook_deliveries" (
+  "id" TEXT PRIMARY KEY,
+  "webhook_id" TEXT NOT NULL,
+  "seq" BIGINT NOT NULL,
+  "event" TEXT NOT NULL,
+  "payload" TEXT NOT NULL,
+  "status" TEXT NOT NULL,
+  "attempts" INTEGER NOT NULL,
+  "next_attempt" ${timestampColumnType(d)} NOT NULL,
+  "locked_until" ${timestampColumnType(d)},
+  "response_status" INTEGER,
+  "error" TEXT,
+  "created" ${timestampColumnType(d)} NOT NULL,
+  "updated" ${timestampColumnType(d)} NOT NULL
+);
+CREATE INDEX "_webhook_deliveries_due" ON "_webhook_deliveries" ("status", "next_attempt");
+CREATE INDEX "_webhook_deliveries_webhook" ON "_webhook_deliveries" ("webhook_id", "created");
+`,
+  },
   // Later steps, one per capability, in version order: 3 accounts, 4 MFA and OAuth, 5 change log
   // and realtime, 6 files and jobs.
 ];

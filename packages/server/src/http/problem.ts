@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { ERROR_TITLES, type ErrorCode, type FieldError, type Problem } from '@galley/protocol';
 import { ApiError } from '../core/api-error.ts';
 import { DatabaseUnavailableError } from '../db/database.ts';
+import { StorageUnavailableError } from '../storage/storage.ts';
 
 export function sendProblem(reply: FastifyReply, error: ApiError): FastifyReply {
   const body: Problem & Record<string, unknown> = {
@@ -40,6 +41,9 @@ export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof DatabaseUnavailableError) {
     return new ApiError('unavailable', 'the database is not answering; try again shortly', undefined, { headers: { 'retry-after': '5' } });
+  }
+  if (error instanceof StorageUnavailableError) {
+    return new ApiError('unavailable', 'file storage is not answering; try again shortly', undefined, { headers: { 'retry-after': '5' } });
   }
   const e = error as FastifyError & { validation?: Array<{ instancePath?: string; message?: string; params?: Record<string, unknown> }>; validationContext?: string };
   if (e && typeof e === 'object') {

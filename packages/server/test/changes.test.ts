@@ -1,0 +1,141 @@
+// The change log on every database: each record write appends one change in its own transaction
+// (rolled-back writes none), batches number their changes consecutively, concurrent writers get
+// gap-free numbers in commit order, and retention prunes by rows and by age.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { ChangeLog, type Change } from '../src/core/changes.ts';
+import { describeEachDialect } from '../src/testing/databases.ts';
+import { createTestApp, type TestApp } from '../src/testing/test-app.ts';
+
+const NOTES = {
+  name: 'notes',
+  fields: [
+    { name: 'title', type: 'text', required: true, max: 50 },
+    { name: 'n', type: 'number' },
+  ],
+  indexes: [{ fields: ['title'], unique: true }],
+  rules: { list: '', view: '', create: '', update: '', delete: '' },
+};
+
+await describeEachDialect('change log', (dialect) => {
+  let t: TestApp;
+  let log: ChangeLog;
+  const all = async (after = 0): Promise<Change[]> => (await log.read(after, 10_000)).changes;
+  const headNow = () => log.head();
+
+  before(async () => {
+    t = await createTestApp(dialect);
+    log = t.app.services.changes;
+    assert.equal((await t.request('POST', '/api/v1/collections', { body: NOTES })).status, 201);
+  });
+  after(async () => t?.close());
+
+  test('create, update and delete each append one change with the record', async () => {
+    const start = await headNow();
+    const created = await t.request('POST', '/api/v1/collections/notes/records', { body: { title: 'one', n: 1 } });
+    assert.equal(created.status, 201);
+    const id = created.body.id;
+    assert.equal((await t.request('PATCH', `/api/v1/collections/notes/records/${id}`, { body: { n: 2 } })).status, 200);
+    assert.equal((await t.request('DELETE', `/api/v1/collections/notes/records/${id}`)).status, 204);
+    const changes = await all(start);
+    assert.deepEqual(changes.map((c) => [c.seq, c.action, c.recordId, c.collection]), [
+      [start + 1, 'create', id, 'notes'],
+      [start + 2, 'update', id, 'notes'],
+      [start + 3, 'delete', id, 'notes'],
+    ]);
+    assert.deepEqual(changes[0]!.record, created.body);
+    assert.equal(changes[1]!.record!.n, 2);
+    // A delete keeps the record as it was, so rules can still be checked against it.
+    assert.equal(changes[2]!.record!.title, 'one');
+    assert.ok(!Number.isNaN(Date.parse(changes[0]!.time)));
+    assert.equal(await headNow(), start + 3);
+  });
+
+  test('a write that fails or is rolled back leaves no change', async () => {
+    const start = await headNow();
+    assert.equal((await t.request('POST', '/api/v1/collections/notes/records', { body: { title: 'dup' } })).status, 201);
+    // Unique violation, validation failure, and a batch whose second operation fails.
+    assert.equal((await t.request('POST', '/api/v1/collections/notes/records', { body: { title: 'dup' } })).status, 409);
+    assert.equal((await t.request('POST', '/api/v1/collections/notes/records', { body: { n: 'x' } })).status, 400);
+    const batch = await t.request('POST', '/api/v1/batch', {
+      body: { operations: [{ action: 'create', collection: 'notes', body: { title: 'batched' } }, { action: 'create', collection: 'notes', body: { title: 'dup' } }] },
+    });
+    assert.equal(batch.status, 409);
+    // An error thrown by the caller's own code after the write, inside the transaction.
+    await assert.rejects(
+      t.app.services.db.transaction(async (tx) => {
+        await t.app.services.records.createIn(tx, { user: null, superuser: true }, 'notes', { title: 'thrown' });
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
+    const changes = await all(start);
+    assert.deepEqual(changes.map((c) => c.record!.title), ['dup']);
+    assert.equal(await headNow(), start + 1);
+  });
+
+  test('a batch appends one change per operation with consecutive numbers', async () => {
+    const start = await headNow();
+    const batch = await t.request('POST', '/api/v1/batch', {
+      body: {
+        operations: [
+          { action: 'create', collection: 'notes', id: 'batchnote000001', body: { title: 'b1', id: 'batchnote000001' } },
+          { action: 'create', collection: 'notes', body: { title: 'b2' } },
+          { action: 'update', collection: 'notes', id: 'batchnote000001', body: { n: 5 } },
+          { action: 'delete', collection: 'notes', id: 'batchnote000001' },
+        ],
+      },
+    });
+    assert.equal(batch.status, 200, batch.text);
+    const changes = await all(start);
+    assert.deepEqual(changes.map((c) => [c.seq - start, c.action]), [[1, 'create'], [2, 'create'], [3, 'update'], [4, 'delete']]);
+  });
+
+  test('concurrent writers get gap-free numbers, and a reader never sees a later number before an earlier one', async () => {
+    const start = await headNow();
+    const writers = 40;
+    let done = false;
+    let position = start;
+    const gaps: string[] = [];
+    // A tailing reader racing the writers: every read must continue exactly where the last stopped.
+    const reader = (async () => {
+      while (!done || position < start + writers) {
+        const { changes } = await log.read(position, 1000);
+        for (const c of changes) {
+          if (c.seq !== position + 1) gaps.push(`${position} → ${c.seq}`);
+          position = c.seq;
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    const results = await Promise.all(
+      Array.from({ length: writers }, (_, i) => t.request('POST', '/api/v1/collections/notes/records', { body: { title: `c${i}`, n: i } })),
+    );
+    done = true;
+    await reader;
+    assert.ok(results.every((r) => r.status === 201));
+    assert.deepEqual(gaps, []);
+    const changes = await all(start);
+    assert.deepEqual(changes.map((c) => c.seq), Array.from({ length: writers }, (_, i) => start + i + 1));
+    assert.deepEqual(new Set(changes.map((c) => c.recordId)), new Set(results.map((r) => r.body.id)));
+  });
+
+  test('retention prunes beyond the row budget and by age; a reader from before the cut is told', async () => {
+    const head = await headNow();
+    const byRows = new ChangeLog(t.app.services.db, { hours: 24, rows: 3 });
+    assert.equal(await byRows.prune(), head - 3);
+    assert.deepEqual((await all(0)).map((c) => c.seq), [head - 2, head - 1, head]);
+    assert.equal((await log.read(0, 10)).complete, false);
+    assert.equal((await log.read(head - 3, 10)).complete, true);
+    // Nothing more to prune by rows; by age, everything is older than a day from "tomorrow".
+    assert.equal(await byRows.prune(), 0);
+    assert.equal(await log.prune(Date.now() + 25 * 3_600_000), 3);
+    assert.deepEqual(await all(0), []);
+    assert.equal((await log.read(head - 1, 10)).complete, false);
+    const next = await t.request('POST', '/api/v1/collections/notes/records', { body: { title: 'after prune' } });
+    assert.equal(next.status, 201);
+    // Numbering carries on from the head, never restarting after the log was emptied.
+    assert.deepEqual((await log.read(head, 10)).changes.map((c) => c.seq), [head + 1]);
+  });
+});
