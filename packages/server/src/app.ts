@@ -9,6 +9,7 @@ import type { GalleyConfig } from './config/config.ts';
 import { AccountMail } from './core/account-mail.ts';
 import { AuthService } from './core/auth.ts';
 import { AuthTokenStore } from './core/auth-tokens.ts';
+import { AuditLog } from './core/audit.ts';
 import { ChangeLog } from './core/changes.ts';
 import { CollectionService } from './core/collections.ts';
 import { RecordService } from './core/records.ts';
@@ -64,6 +65,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
   if (!config.databaseUrl) fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
   const storage = connectStorage(config.storage);
+  const audit = new AuditLog(db);
   try {
     await migrateSystemTables(db);
     const secret = await loadServerSecret(db, config.secret);
@@ -73,7 +75,8 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const changes = new ChangeLog(db, config.changesRetention);
     changes.startPruning((err) => logger.error({ err }, 'pruning the change log failed'));
     const records = new RecordService(db, collections, changes);
-    const auth = new AuthService(db, collections);
+    audit.startPruning(config.auditRetentionDays, (err) => logger.error({ err }, 'pruning the audit log failed'));
+    const auth = new AuthService(db, collections, audit);
     if (config.admin) {
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
@@ -100,12 +103,14 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
         (closed ??= (async () => {
           await http.close();
           await mailer.close();
+          audit.stop();
           changes.stop();
           await storage.close();
           await db.close();
         })()),
     };
   } catch (err) {
+    audit.stop();
     await storage.close().catch(() => {});
     await db.close().catch(() => {});
     throw err;

@@ -8,6 +8,7 @@ import type { AuthService } from './auth.ts';
 import type { AuthTokenStore, TokenPurpose } from './auth-tokens.ts';
 import { TOKEN_LIFETIME_MS } from './auth-tokens.ts';
 import type { AuthUser } from './caller.ts';
+import type { SessionMeta } from './sessions.ts';
 import { checkEmail } from './emails.ts';
 import { passwordProblem } from './passwords.ts';
 import type { Mailer } from '../mail/mailer.ts';
@@ -56,15 +57,16 @@ export class AccountMail {
    * `POST /password-reset/confirm`: the new password, then the token (a weak password does not use
    * the link up). The mail proved the address, so the account is verified too.
    */
-  async confirmPasswordReset(token: unknown, password: unknown): Promise<AuthUser> {
+  async confirmPasswordReset(token: unknown, password: unknown, meta: SessionMeta = {}): Promise<AuthUser> {
     const problem = passwordProblem(password);
     if (problem) throw ApiError.validation([problem]);
     const used = await this.tokens.consume('password_reset', token);
     const user = used && (await this.auth.userById(used.userId));
     if (!used || !user || user.email !== used.email) throw invalidLink();
     await this.auth.setPassword(user.id, password);
-    await this.auth.sessions.revokeAll(user.id);
+    const revoked = await this.auth.sessions.revokeAll(user.id);
     await this.auth.markVerified(user.id, used.email);
+    await this.auth.audit.record({ action: 'password.reset', user: user.id, meta, detail: { sessionsRevoked: revoked } });
     return user;
   }
 
@@ -90,9 +92,10 @@ export class AccountMail {
   }
 
   /** `POST /verify-email/confirm`: only for the address the link was mailed to. */
-  async confirmVerification(token: unknown): Promise<AuthUser> {
+  async confirmVerification(token: unknown, meta: SessionMeta = {}): Promise<AuthUser> {
     const used = await this.tokens.consume('verify_email', token);
     if (!used || !(await this.auth.markVerified(used.userId, used.email))) throw invalidLink();
+    await this.auth.audit.record({ action: 'email.verified', user: used.userId, email: used.email, meta });
     return (await this.auth.userById(used.userId))!;
   }
 

@@ -3,6 +3,7 @@
 // service opens and ends them. Knows nothing of cookies or HTTP.
 
 import { ApiError } from './api-error.ts';
+import { AuditLog } from './audit.ts';
 import type { AuthUser } from './caller.ts';
 import type { CollectionService } from './collections.ts';
 import { checkEmail, MAX_EMAIL_LENGTH, normaliseEmail } from './emails.ts';
@@ -23,6 +24,7 @@ export class AuthService {
   constructor(
     private readonly db: Database,
     private readonly collections: CollectionService,
+    readonly audit: AuditLog = new AuditLog(db),
   ) {
     this.sessions = new SessionStore(db);
   }
@@ -96,24 +98,30 @@ export class AuthService {
    * Checks an email and password; the user when they match. Password login is
    * `verifyCredentials` then `signIn`; a second factor (MFA) steps in between the two.
    */
-  async verifyCredentials(email: unknown, password: unknown): Promise<AuthUser> {
+  async verifyCredentials(email: unknown, password: unknown, meta: SessionMeta = {}): Promise<AuthUser> {
+    const refuse = async (user?: StoredUser) => {
+      await this.audit.record({ action: 'login.failed', user: user?.id, email: typeof email === 'string' ? email : null, meta });
+      return new ApiError('invalid_credentials', 'the email or password is wrong');
+    };
     if (typeof email !== 'string' || typeof password !== 'string' || email.length > MAX_EMAIL_LENGTH + 64 || password.length > MAX_PASSWORD_LENGTH) {
-      throw new ApiError('invalid_credentials', 'the email or password is wrong');
+      throw await refuse();
     }
     const user = await this.findUser('email', normaliseEmail(email));
     // Verify against a dummy hash for unknown accounts so the answer takes as long either way.
     const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password);
-    if (!user || !ok) throw new ApiError('invalid_credentials', 'the email or password is wrong');
+    if (!user || !ok) throw await refuse(user);
     return AuthService.publicUser(user);
   }
 
   /** Opens a session for a user whose identity is proven (password, second factor, OAuth…). */
-  async signIn(user: AuthUser, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
-    return { user, token: await this.createSession(user.id, meta) };
+  async signIn(user: AuthUser, meta: SessionMeta, method = 'password'): Promise<{ user: AuthUser; token: string }> {
+    const token = await this.createSession(user.id, meta);
+    await this.audit.record({ action: 'login.succeeded', user: user.id, meta, detail: { method } });
+    return { user, token };
   }
 
   async login(email: unknown, password: unknown, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
-    return this.signIn(await this.verifyCredentials(email, password), meta);
+    return this.signIn(await this.verifyCredentials(email, password, meta), meta);
   }
 
   async createSession(userId: string, meta: SessionMeta): Promise<string> {
@@ -132,8 +140,10 @@ export class AuthService {
     return user ? { user: AuthService.publicUser(user), sessionId: session!.id } : null;
   }
 
-  async logout(token: string): Promise<void> {
+  async logout(token: string, meta: SessionMeta = {}): Promise<void> {
+    const session = await this.sessions.find(token);
     await this.sessions.revokeToken(token);
+    if (session) await this.audit.record({ action: 'logout', user: session.userId, meta });
   }
 
   async userById(id: string): Promise<AuthUser | undefined> {
@@ -168,8 +178,9 @@ export class AuthService {
       throw new ApiError('invalid_credentials', 'the current password is wrong');
     }
     await this.setPassword(user.id, password);
-    await this.sessions.revokeAll(user.id);
-    return this.signIn(AuthService.publicUser(stored), meta);
+    const revoked = await this.sessions.revokeAll(user.id);
+    await this.audit.record({ action: 'password.changed', user: user.id, meta, detail: { sessionsRevoked: revoked } });
+    return this.signIn(AuthService.publicUser(stored), meta, 'password_change');
   }
 
   /** Marks the address verified, if the account still has the address the link was mailed to. */

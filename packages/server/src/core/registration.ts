@@ -34,8 +34,9 @@ export class Registration {
       if (owner) await this.mail.registrationAttempted(owner);
       return { status: 202 };
     }
+    await this.auth.audit.record({ action: 'user.registered', user: user.id, meta });
     await this.mail.sendVerification(user);
     if (this.hideAccounts) return { status: 202 };
-    return { status: 201, ...(await this.auth.signIn(user, meta)) };
+    return { status: 201, ...(await this.auth.signIn(user, meta, 'registration')) };
   }
 }

@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
 import type { Logger } from 'pino';
 import { ApiError } from '../core/api-error.ts';
 import type { Services } from '../app.ts';
@@ -12,6 +13,7 @@ import { frameworkErrorHandler, registerProblemHandlers } from './problem.ts';
 import { registerSession } from './session.ts';
 import { accountMailRoutes } from './routes/account-mail.ts';
 import { authRoutes } from './routes/auth.ts';
+import { sessionRoutes } from './routes/sessions.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -61,11 +63,22 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   registerProblemHandlers(app);
   registerJsonParser(app, options.bodyLimit);
   await app.register(cookie);
+  // CORS answers only the allowed origins (GALLEY_ALLOWED_ORIGINS), with credentials so a browser
+  // app on one of them may use the session cookie; other origins get no CORS headers at all.
+  const allowedOrigins = new Set(options.allowedOrigins);
+  await app.register(cors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && allowedOrigins.has(origin)),
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'],
+    exposedHeaders: ['etag', 'location', 'retry-after', 'x-request-id', 'upload-offset', 'upload-length', 'tus-resumable'],
+    maxAge: 600,
+  });
   registerSession(app, { auth: services.auth, allowedOrigins: options.allowedOrigins });
 
   await app.register(healthRoutes, { db: services.db });
   await app.register(authRoutes, { auth: services.auth, registration: services.registration, secureCookies: options.secureCookies });
   await app.register(accountMailRoutes, { accountMail: services.accountMail });
+  await app.register(sessionRoutes, { auth: services.auth });
   await app.register(collectionRoutes, { collections: services.collections });
   await app.register(recordRoutes, { records: services.records });
   await app.register(batchRoutes, { db: services.db, records: services.records });

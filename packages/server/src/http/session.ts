@@ -15,6 +15,8 @@ declare module 'fastify' {
     caller: Caller;
     /** The session token the caller presented, for logout. */
     sessionToken?: string;
+    /** The id of the caller's session (for `GET /sessions`). */
+    sessionId?: string;
     authVia?: 'bearer' | 'cookie';
   }
 }
@@ -35,10 +37,11 @@ export function registerSession(app: FastifyInstance, deps: { auth: AuthService;
     const header = request.headers.authorization;
     if (header !== undefined) {
       const match = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(header);
-      const user = match ? await deps.auth.authenticate(match[1]!) : null;
-      if (!user) throw new ApiError('unauthenticated', 'the bearer token is invalid or expired', undefined, { headers: { 'www-authenticate': 'Bearer' } });
-      request.caller = callerFor(user);
+      const session = match ? await deps.auth.authenticateSession(match[1]!) : null;
+      if (!session) throw new ApiError('unauthenticated', 'the bearer token is invalid or expired', undefined, { headers: { 'www-authenticate': 'Bearer' } });
+      request.caller = callerFor(session.user);
       request.sessionToken = match![1];
+      request.sessionId = session.sessionId;
       request.authVia = 'bearer';
       return;
     }
@@ -50,10 +53,11 @@ export function registerSession(app: FastifyInstance, deps: { auth: AuthService;
       if (origin !== undefined && !allowed.has(origin)) throw new ApiError('forbidden', `requests from origin ${origin.slice(0, 200)} are not allowed (GALLEY_ALLOWED_ORIGINS)`);
     }
     if (cookie) {
-      const user = await deps.auth.authenticate(cookie);
-      if (user) {
-        request.caller = callerFor(user);
+      const session = await deps.auth.authenticateSession(cookie);
+      if (session) {
+        request.caller = callerFor(session.user);
         request.sessionToken = cookie;
+        request.sessionId = session.sessionId;
         request.authVia = 'cookie';
       } else {
         reply.clearCookie(SESSION_COOKIE, { path: '/' });

@@ -101,6 +101,20 @@ export function fixedSchemas(users: CollectionDef | undefined): Record<string, O
     TokenConfirmation: {
       type: 'object', required: ['token'], properties: { token: { type: 'string', description: 'From the `#token=` fragment of the mailed link.' } },
     },
+    SessionInfo: {
+      type: 'object',
+      required: ['id', 'device', 'ip', 'created', 'lastSeen', 'expires', 'current'],
+      properties: {
+        id: { type: 'string' },
+        device: { type: ['string', 'null'], description: 'The User-Agent the session was opened with.' },
+        ip: { type: ['string', 'null'], description: 'The client address the session was opened from.' },
+        created: { type: 'string', format: 'date-time' },
+        lastSeen: { type: 'string', format: 'date-time', description: 'Updated at most once a minute.' },
+        expires: { type: 'string', format: 'date-time', description: 'The absolute expiry; a session idle for 7 days ends earlier.' },
+        current: { type: 'boolean', description: 'The session of this request.' },
+      },
+    },
+    SessionList: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('schemas', 'SessionInfo') } } },
     User: userSchema(users),
     Session: {
       type: 'object',
@@ -288,6 +302,20 @@ export function fixedPaths(): Record<string, OpenApiObject> {
         operationId: 'confirmEmailVerification', tags: ['Auth'], summary: 'Verify the address with the mailed token', security: [{}],
         requestBody: { required: true, content: jsonContent(ref('schemas', 'TokenConfirmation')) },
         responses: { 204: { description: 'Verified.' }, ...errorResponses(400, 403, 413, 415, 429) },
+      },
+    },
+    '/api/v1/auth/sessions': {
+      get: {
+        operationId: 'listSessions', tags: ['Auth'], summary: 'The caller\'s sessions', security: REQUIRED_AUTH,
+        responses: { 200: { description: 'Most recently used first.', content: jsonContent(ref('schemas', 'SessionList')) }, ...errorResponses(401) },
+      },
+    },
+    '/api/v1/auth/sessions/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 64 } }],
+      delete: {
+        operationId: 'revokeSession', tags: ['Auth'], summary: 'Revoke one of the caller\'s sessions', security: REQUIRED_AUTH,
+        description: 'The session dies at once. Revoking the current session is a logout; another user\'s session is `404`.',
+        responses: { 204: { description: 'Revoked.' }, ...errorResponses(401, 403, 404) },
       },
     },
     '/api/v1/collections': {

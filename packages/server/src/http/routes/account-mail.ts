@@ -3,6 +3,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { AccountMail } from '../../core/account-mail.ts';
+import { sessionMeta } from '../session.ts';
 
 const objectBody = { type: 'object' } as const;
 
@@ -14,7 +15,7 @@ export async function accountMailRoutes(app: FastifyInstance, deps: { accountMai
 
   app.post('/api/v1/auth/password-reset/confirm', { schema: { body: objectBody } }, async (request, reply) => {
     const { token, password } = request.body as Record<string, unknown>;
-    await deps.accountMail.confirmPasswordReset(token, password);
+    await deps.accountMail.confirmPasswordReset(token, password, sessionMeta(request));
     return reply.code(204).send();
   });
 
@@ -26,7 +27,7 @@ export async function accountMailRoutes(app: FastifyInstance, deps: { accountMai
   });
 
   app.post('/api/v1/auth/verify-email/confirm', { schema: { body: objectBody } }, async (request, reply) => {
-    await deps.accountMail.confirmVerification((request.body as Record<string, unknown>).token);
+    await deps.accountMail.confirmVerification((request.body as Record<string, unknown>).token, sessionMeta(request));
     return reply.code(204).send();
   });
 }

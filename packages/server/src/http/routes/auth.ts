@@ -38,7 +38,7 @@ export async function authRoutes(app: FastifyInstance, deps: { auth: AuthService
 
   app.post('/api/v1/auth/logout', async (request, reply) => {
     if (!request.sessionToken) throw new ApiError('unauthenticated', 'there is no session to end');
-    await deps.auth.logout(request.sessionToken);
+    await deps.auth.logout(request.sessionToken, sessionMeta(request));
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.code(204).send();
   });
