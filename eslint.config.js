@@ -1,6 +1,7 @@
 // Lint: typescript-eslint's recommended rules, plus the architecture's one-way dependencies —
 // expr and protocol know nothing of the server, core/rules/db know nothing of HTTP, and only
-// config/ (and the CLI and test harness that hand the environment to it) read process.env.
+// config/ (and the CLI and test harness that hand the environment to it) read process.env; the SDK
+// depends on nothing but the wire types.
 
 import tseslint from 'typescript-eslint';
 
@@ -19,6 +20,13 @@ export default tseslint.config(
     files: ['packages/expr/src/**/*.ts', 'packages/protocol/src/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@galley/server', '**/server/**', 'fastify', 'pg', 'better-sqlite3'], message: 'expr and protocol stand alone: no server, driver or HTTP imports.' }] }],
+    },
+  },
+  {
+    // The SDK runs in browsers and React Native: platform globals only, and the shared wire types.
+    files: ['packages/sdk/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', '@galley/server', '**/server/**', '@galley/expr'], message: 'the SDK depends on nothing but @galley/protocol and platform globals.' }] }],
     },
   },
   {

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-const roots = ['packages/expr/test', 'packages/protocol/test', 'packages/server/test', 'bench/test'];
+const roots = ['packages/expr/test', 'packages/protocol/test', 'packages/sdk/test', 'packages/server/test', 'bench/test'];
 const only = process.argv.slice(2);
 
 function collect(dir) {

@@ -20,6 +20,8 @@ export interface BatchOperation {
   collection: string;
   id?: string;
   body?: Record<string, unknown>;
+  /** update and delete: the record's ETag, as `If-Match` would carry it. */
+  ifMatch?: string;
 }
 
 export interface BatchResult {

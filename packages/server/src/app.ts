@@ -13,8 +13,10 @@ import { AuditLog } from './core/audit.ts';
 import { ChangeLog } from './core/changes.ts';
 import { CollectionService } from './core/collections.ts';
 import { RecordService } from './core/records.ts';
+import { MfaService } from './core/mfa.ts';
 import { Registration } from './core/registration.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
+import { SignInService } from './core/sign-in.ts';
 import { connectDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrateSystemTables } from './db/system-schema.ts';
@@ -32,6 +34,8 @@ export interface Services {
   records: RecordService;
   auth: AuthService;
   changes: ChangeLog;
+  mfa: MfaService;
+  signIn: SignInService;
   secret: ServerSecret;
   mailer: Mailer;
   accountMail: AccountMail;
@@ -81,10 +85,12 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
     }
+    const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
+    const signIn = new SignInService(db, auth, mfa);
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, folder: path.join(config.dataDir, 'mail'), logger });
     const accountMail = new AccountMail(auth, new AuthTokenStore(db), mailer, config.publicUrl);
     const registration = new Registration(auth, accountMail, config.hideAccounts);
-    const services: Services = { db, collections, records, auth, secret, changes, storage, mailer, accountMail, registration };
+    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage, mailer, accountMail, registration };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,

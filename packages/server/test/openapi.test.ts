@@ -228,7 +228,7 @@ describe('OpenAPI document', () => {
       'deletePostsRecord', 'listBlogAuthorsRecords', 'listUsersRecords',
     ]) assert.ok(ids.includes(id), id);
     // Each documented auth path is served: accounts-openapi.test.ts checks them against the running routes.
-    for (const p of ['/api/v1/auth/login', '/api/v1/auth/logout', '/api/v1/auth/me', '/api/v1/auth/register']) assert.ok(paths[p], p);
+    for (const p of ['/api/v1/auth/login', '/api/v1/auth/logout', '/api/v1/auth/me', '/api/v1/auth/register', '/api/v1/auth/mfa', '/api/v1/auth/mfa/verify']) assert.ok(paths[p], p);
     // Stable: the same collections in another order give the same document.
     assert.deepEqual(buildOpenApiDocument([...SAMPLE].reverse(), { version: '1.2.3' }), doc);
   });

@@ -34,6 +34,8 @@ export interface GalleyConfig {
   auditRetentionDays: number;
   /** How long the change log keeps changes: GALLEY_CHANGES_RETENTION_HOURS / _ROWS. */
   changesRetention: { hours: number; rows: number };
+  /** The issuer name authenticator apps show for Galley's TOTP entries (GALLEY_MFA_ISSUER). */
+  mfaIssuer: string;
 }
 
 export class ConfigError extends Error {}
@@ -121,6 +123,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
       hours: parsePositiveInt('GALLEY_CHANGES_RETENTION_HOURS', env.GALLEY_CHANGES_RETENTION_HOURS ?? '24'),
       rows: parsePositiveInt('GALLEY_CHANGES_RETENTION_ROWS', env.GALLEY_CHANGES_RETENTION_ROWS ?? '1000000'),
     },
+    mfaIssuer: env.GALLEY_MFA_ISSUER || 'Galley',
   };
 }
 

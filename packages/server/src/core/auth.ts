@@ -12,9 +12,13 @@ import { newRecordId, rowToRecord, selectColumns } from './record-rows.ts';
 import { validateRecordBody } from './record-validation.ts';
 import { SessionStore, type SessionMeta } from './sessions.ts';
 import { encodeValue } from '../db/column-types.ts';
-import { quoteIdent as q, SqlParams, UniqueViolationError, type Database } from '../db/database.ts';
+import { quoteIdent as q, SqlParams, UniqueViolationError, type Database, type Queryable } from '../db/database.ts';
 
 export { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS, type SessionMeta } from './sessions.ts';
+export { hashToken } from './auth-tokens.ts';
+
+/** The password_hash of an account that has none (created through OAuth): no password verifies against it. */
+const NO_PASSWORD = '';
 
 type StoredUser = AuthUser & { passwordHash: string };
 
@@ -29,10 +33,10 @@ export class AuthService {
     this.sessions = new SessionStore(db);
   }
 
-  private async findUser(column: 'id' | 'email', value: string): Promise<StoredUser | undefined> {
+  private async findUser(column: 'id' | 'email', value: string, via: Queryable = this.db): Promise<StoredUser | undefined> {
     const users = this.collections.require('users');
     const p = new SqlParams(this.db.dialect);
-    const row = await this.db.get(
+    const row = await via.get(
       `SELECT ${selectColumns(users, 'u')}, u."password_hash", u."verified", u."roles" FROM "users" u WHERE u.${q(column)} = ${p.add(value)}`,
       p.values,
     );
@@ -51,13 +55,18 @@ export class AuthService {
   /**
    * Creates an account. `profile` holds fields of the `users` collection (validated by its schema);
    * every problem with the email, the password and the profile is reported at once.
+   * `password: null` creates an account without a password (signed up through OAuth): it cannot
+   * sign in with a password until one is set.
    */
-  async createUser(input: { email: unknown; password: unknown; profile?: Record<string, unknown>; roles?: string[]; verified?: boolean }): Promise<AuthUser> {
+  async createUser(
+    input: { email: unknown; password: unknown; profile?: Record<string, unknown>; roles?: string[]; verified?: boolean },
+    via: Queryable = this.db,
+  ): Promise<AuthUser> {
     const users = this.collections.require('users');
     const errors = [];
     const email = checkEmail(input.email);
     if ('error' in email) errors.push(email.error);
-    const passwordError = passwordProblem(input.password);
+    const passwordError = input.password === null ? undefined : passwordProblem(input.password);
     if (passwordError) errors.push(passwordError);
     const profile = validateRecordBody(users, input.profile ?? {}, false);
     errors.push(...profile.errors);
@@ -67,18 +76,19 @@ export class AuthService {
     const p = new SqlParams(this.db.dialect);
     const roles = JSON.stringify(input.roles ?? []);
     const cols = ['"id"', '"created"', '"updated"', '"email"', '"password_hash"', '"verified"', '"roles"'];
-    const vals = [p.add(id), p.add(now), p.add(now), p.add(email.email), p.add(await hashPassword(input.password as string)), p.add(input.verified ?? false), p.add(roles)];
+    const passwordHash = input.password === null ? NO_PASSWORD : await hashPassword(input.password as string);
+    const vals = [p.add(id), p.add(now), p.add(now), p.add(email.email), p.add(passwordHash), p.add(input.verified ?? false), p.add(roles)];
     for (const f of users.fields) {
       cols.push(q(f.name));
       vals.push(p.add(encodeValue(f, profile.values[f.name], this.db.dialect)));
     }
     try {
-      await this.db.run(`INSERT INTO "users" (${cols.join(', ')}) VALUES (${vals.join(', ')})`, p.values);
+      await via.run(`INSERT INTO "users" (${cols.join(', ')}) VALUES (${vals.join(', ')})`, p.values);
     } catch (err) {
       if (err instanceof UniqueViolationError) throw new ApiError('conflict', 'an account with this email exists', [{ field: 'email', code: 'not_unique', message: 'is taken' }]);
       throw err;
     }
-    return AuthService.publicUser((await this.findUser('id', id))!);
+    return AuthService.publicUser((await this.findUser('id', id, via))!);
   }
 
   /** Creates the superuser from configuration if no account has that email (an existing one is left as is). */
@@ -96,7 +106,8 @@ export class AuthService {
 
   /**
    * Checks an email and password; the user when they match. Password login is
-   * `verifyCredentials` then `signIn`; a second factor (MFA) steps in between the two.
+   * `verifyCredentials` then SignInService.complete, which asks for a second factor (MFA) first
+   * when the user has one. A failure is written to the audit log.
    */
   async verifyCredentials(email: unknown, password: unknown, meta: SessionMeta = {}): Promise<AuthUser> {
     const refuse = async (user?: StoredUser) => {
@@ -108,8 +119,8 @@ export class AuthService {
     }
     const user = await this.findUser('email', normaliseEmail(email));
     // Verify against a dummy hash for unknown accounts so the answer takes as long either way.
-    const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password);
-    if (!user || !ok) throw await refuse(user);
+    const ok = await verifyPassword(user?.passwordHash || (await dummyPasswordHash()), password);
+    if (!user || user.passwordHash === NO_PASSWORD || !ok) throw await refuse(user);
     return AuthService.publicUser(user);
   }
 
@@ -138,6 +149,11 @@ export class AuthService {
     const session = await this.sessions.find(token);
     const user = session ? await this.findUser('id', session.userId) : undefined;
     return user ? { user: AuthService.publicUser(user), sessionId: session!.id } : null;
+  }
+
+  /** Ends every session of a user (their account was taken over by its proven owner, for example). */
+  async revokeSessions(userId: string, via: Queryable = this.db): Promise<void> {
+    await this.sessions.revokeAll(userId, undefined, via);
   }
 
   async logout(token: string, meta: SessionMeta = {}): Promise<void> {

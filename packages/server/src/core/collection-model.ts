@@ -1,70 +1,16 @@
 // The shape of a collection definition (contract.md §4) as the rest of the server sees it,
 // after validation. Pure types and small lookups: no database, no HTTP.
 
-export type FieldType =
-  | 'text'
-  | 'number'
-  | 'boolean'
-  | 'date'
-  | 'email'
-  | 'url'
-  | 'select'
-  | 'json'
-  | 'relation'
-  | 'file';
+import type { CollectionDef, FieldDef, FieldType, RuleName } from '@galley/protocol';
+
+// The definition types are the wire contract's, shared with the SDK and typegen.
+export type { CollectionDef, FieldDef, FieldType, IndexDef, RuleName, Rules } from '@galley/protocol';
 
 export const FIELD_TYPES: readonly FieldType[] = [
   'text', 'number', 'boolean', 'date', 'email', 'url', 'select', 'json', 'relation', 'file',
 ];
 
-export interface FieldDef {
-  /** Stable identity given by the server, so a field can be renamed by PATCHing it with its id. */
-  id?: string;
-  name: string;
-  type: FieldType;
-  required?: boolean;
-  /** text: min/max length; number: min/max value. */
-  min?: number;
-  max?: number;
-  /** text: a regular expression the whole value must match. */
-  pattern?: string;
-  /** number: only integers. */
-  integer?: boolean;
-  /** select: the allowed values. */
-  values?: string[];
-  /** select, relation, file: an array of values instead of one. */
-  multiple?: boolean;
-  /** relation: the target collection. */
-  collection?: string;
-  /** file: limits and thumbnails (served by the files issue). */
-  maxSize?: number;
-  mimeTypes?: string[];
-  thumbs?: string[];
-  protected?: boolean;
-}
-
-export interface IndexDef {
-  fields: string[];
-  unique?: boolean;
-}
-
-export type RuleName = 'list' | 'view' | 'create' | 'update' | 'delete';
 export const RULE_NAMES: readonly RuleName[] = ['list', 'view', 'create', 'update', 'delete'];
-
-/** `null` (or absent): superusers only; `''`: anyone; otherwise an expression (contract §6). */
-export type Rules = Partial<Record<RuleName, string | null>>;
-
-export interface CollectionDef {
-  name: string;
-  fields: FieldDef[];
-  indexes: IndexDef[];
-  search: string[];
-  rules: Rules;
-  /** Built-in collections (`users`) cannot be deleted or renamed. */
-  system?: boolean;
-  created?: string;
-  updated?: string;
-}
 
 /** Columns every record has besides its collection's own fields. */
 export const SYSTEM_FIELDS = ['id', 'created', 'updated'] as const;

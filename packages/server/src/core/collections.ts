@@ -163,7 +163,7 @@ export class CollectionService {
       throw new ApiError('conflict', `collection "${name}" is related to by ${referrers.map((c) => c.name).join(', ')}; remove those relation fields first`);
     }
     await this.db.transaction(async (tx) => {
-      await dropCollectionTable(tx, name);
+      await dropCollectionTable(tx, current);
       const p = new SqlParams(tx.dialect);
       await tx.run(`DELETE FROM "_collections" WHERE "name" = ${p.add(name)}`, p.values);
       await tx.notify(COLLECTIONS_CHANNEL);

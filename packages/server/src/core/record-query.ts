@@ -74,12 +74,19 @@ export function orderBySql(keys: SortKey[], alias: string): string {
 }
 
 export function encodeCursor(keys: SortKey[], record: Record<string, unknown>): string {
-  const values = keys.map((k) => record[k.field.name] ?? null);
-  return Buffer.from(JSON.stringify([sortSignature(keys), values])).toString('base64url');
+  return packCursor(sortSignature(keys), keys.map((k) => record[k.field.name] ?? null));
 }
 
-export function decodeCursor(keys: SortKey[], cursor: string): unknown[] {
-  const badCursor = () => new ApiError('bad_request', 'cursor is not valid for this list (it must come from a nextCursor of the same sort)');
+/** The one answer to any cursor that this list did not hand out. */
+export const badCursor = () => new ApiError('bad_request', 'cursor is not valid for this list (it must come from a nextCursor of the same sort)');
+
+/** A cursor: the order it belongs to and the values of the last row, as opaque base64url JSON. */
+export function packCursor(signature: string, values: unknown[]): string {
+  return Buffer.from(JSON.stringify([signature, values])).toString('base64url');
+}
+
+/** The values of a cursor made by `packCursor` for the same order; 400 bad_request for anything else. */
+export function unpackCursor(signature: string, cursor: string, count: number): unknown[] {
   if (cursor.length > 4096 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw badCursor();
   let parsed: unknown;
   try {
@@ -87,9 +94,14 @@ export function decodeCursor(keys: SortKey[], cursor: string): unknown[] {
   } catch {
     throw badCursor();
   }
-  if (!Array.isArray(parsed) || parsed.length !== 2 || parsed[0] !== sortSignature(keys)) throw badCursor();
+  if (!Array.isArray(parsed) || parsed.length !== 2 || parsed[0] !== signature) throw badCursor();
   const values = parsed[1];
-  if (!Array.isArray(values) || values.length !== keys.length) throw badCursor();
+  if (!Array.isArray(values) || values.length !== count) throw badCursor();
+  return values;
+}
+
+export function decodeCursor(keys: SortKey[], cursor: string): unknown[] {
+  const values = unpackCursor(sortSignature(keys), cursor, keys.length);
   keys.forEach((k, i) => {
     const v = values[i];
     const expected = k.field.type === 'number' ? 'number' : k.field.type === 'boolean' ? 'boolean' : 'string';

@@ -10,6 +10,7 @@ import type { CollectionService } from './collections.ts';
 import { accessSql, parseCached, requestContext, ruleAccess } from './record-access.ts';
 import { expandRecords, parseExpand } from './record-expand.ts';
 import { decodeCursor, encodeCursor, keysetSql, orderBySql, parseSort } from './record-query.ts';
+import { encodeRankCursor, rankKeysetSql, rankOrderSql, searchSql, searchWords, type SearchSql } from './record-search.ts';
 import { etagOfJson, newRecordId, recordEtag, recordFromSelect, selectColumns, visibleRecord, type ApiRecord } from './record-rows.ts';
 import { validateRecordBody } from './record-validation.ts';
 import type { ChangeLog } from './changes.ts';
@@ -26,6 +27,15 @@ export interface ListOptions {
   fields?: string[];
   expand?: string;
   count?: boolean;
+  /** Full-text search over the collection's `search` fields. */
+  search?: string;
+}
+
+/** The rows a list matches, before its order and cursor. */
+interface Matching {
+  from: string;
+  where: string[];
+  search?: SearchSql;
 }
 
 export interface ListResult {
@@ -101,34 +111,52 @@ export class RecordService {
     return { record: visible, etag, json: visible === record && !tree ? json : undefined };
   }
 
+  /**
+   * What a list matches — search, list rule, filter — as a FROM clause and conditions, built in the
+   * order the SQL reads (SQLite placeholders are positional: the search condition comes first).
+   */
+  private matching(collection: CollectionDef, caller: Caller, options: ListOptions, words: string[], params: SqlParams): Matching {
+    const search = words.length > 0 ? searchSql(collection, words, ALIAS, params) : undefined;
+    const where: string[] = search ? [search.where] : [];
+    const rule = this.ruleSql(collection, 'list', caller, params);
+    if (rule) where.push(`(${rule})`);
+    if (options.filter !== undefined && options.filter.trim() !== '') where.push(`(${this.filterSql(collection, options.filter, caller, params)})`);
+    return { from: `${q(collection.name)} ${ALIAS}${search?.join ?? ''}`, where, search };
+  }
+
   async list(caller: Caller, name: string, options: ListOptions = {}): Promise<ListResult> {
     const collection = this.collections.require(name);
     checkFields(collection, options.fields);
     const limit = options.limit ?? DEFAULT_LIMIT;
-    const keys = parseSort(collection, options.sort);
+    const words = options.search === undefined ? [] : searchWords(options.search);
+    // A search is ordered by relevance unless a sort is asked for.
+    const ranked = words.length > 0 && (options.sort === undefined || options.sort.trim() === '');
+    const keys = ranked ? [] : parseSort(collection, options.sort);
     const tree = options.expand ? parseExpand(collection, options.expand, this.resolve) : undefined;
     const params = new SqlParams(this.db.dialect);
-    const where: string[] = [];
-    const rule = this.ruleSql(collection, 'list', caller, params);
-    if (rule) where.push(`(${rule})`);
-    if (options.filter !== undefined && options.filter.trim() !== '') where.push(`(${this.filterSql(collection, options.filter, caller, params)})`);
+    const { from, where, search } = this.matching(collection, caller, options, words, params);
     // The count ignores the cursor: keep the conditions and values as they are before it is added.
     const countWhere = options.count ? [...where] : [];
     const countValues = options.count ? [...params.values] : [];
-    if (options.cursor) where.push(keysetSql(keys, decodeCursor(keys, options.cursor), ALIAS, params));
+    if (options.cursor) where.push(ranked ? rankKeysetSql(search!, options.cursor, ALIAS, params) : keysetSql(keys, decodeCursor(keys, options.cursor), ALIAS, params));
     const sql =
-      `SELECT ${selectColumns(collection, ALIAS)} FROM ${q(collection.name)} ${ALIAS}` +
+      `SELECT ${selectColumns(collection, ALIAS)}${ranked ? `, ${search!.score} AS "_score"` : ''} FROM ${from}` +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-      ` ORDER BY ${orderBySql(keys, ALIAS)} LIMIT ${params.add(limit + 1)}`;
+      ` ORDER BY ${ranked ? rankOrderSql(ALIAS) : orderBySql(keys, ALIAS)} LIMIT ${params.add(limit + 1)}`;
     const rows = await this.db.all(sql, params.values);
     const more = rows.length > limit;
-    const records = (more ? rows.slice(0, limit) : rows).map((row) => recordFromSelect(collection, row, this.db.dialect));
-    const nextCursor = more ? encodeCursor(keys, records[records.length - 1]!) : null;
+    const page = more ? rows.slice(0, limit) : rows;
+    const lastScore = ranked && more ? Number(page[page.length - 1]!._score) : 0;
+    // The score is not part of the record (rows may serve as records as they are).
+    if (ranked) for (const row of page) delete row._score;
+    const records = page.map((row) => recordFromSelect(collection, row, this.db.dialect));
+    const last = records[records.length - 1];
+    const nextCursor = !more ? null : ranked ? encodeRankCursor(lastScore, last!.id) : encodeCursor(keys, last!);
     const items = records.map((r) => visibleRecord(collection, r, caller));
     if (tree) await expandRecords(this.db, caller, collection, items, tree, this.resolve);
     const result: ListResult = { items: options.fields ? items.map((r) => pickFields(r, options.fields!)) : items, nextCursor };
     if (options.count) {
-      const countSql = `SELECT COUNT(*) AS n FROM ${q(collection.name)} ${ALIAS}${countWhere.length ? ` WHERE ${countWhere.join(' AND ')}` : ''}`;
+      const countSql = `SELECT COUNT(*) AS n FROM ${from}${countWhere.length ? ` WHERE ${countWhere.join(' AND ')}` : ''}`;
       const row = await this.db.get<{ n: number }>(countSql, countValues);
       result.totalItems = Number(row?.n ?? 0);
     }

@@ -4,7 +4,7 @@
 import { hashToken, newOpaqueToken } from './auth-tokens.ts';
 import { newRecordId } from './record-rows.ts';
 import { decodeTimestamp } from '../db/column-types.ts';
-import { SqlParams, type Database } from '../db/database.ts';
+import { SqlParams, type Database, type Queryable } from '../db/database.ts';
 
 export const SESSION_ABSOLUTE_MS = 30 * 24 * 60 * 60 * 1000;
 export const SESSION_IDLE_MS = 7 * 24 * 60 * 60 * 1000;
@@ -97,9 +97,9 @@ export class SessionStore {
   }
 
   /** Revokes every session of the user (but `keep`, when given); the number revoked. */
-  async revokeAll(userId: string, keep?: string): Promise<number> {
+  async revokeAll(userId: string, keep?: string, via: Queryable = this.db): Promise<number> {
     const p = new SqlParams(this.db.dialect);
     const except = keep ? ` AND "id" <> ${p.add(keep)}` : '';
-    return (await this.db.run(`DELETE FROM "_sessions" WHERE "user_id" = ${p.add(userId)}${except}`, p.values)).changes;
+    return (await via.run(`DELETE FROM "_sessions" WHERE "user_id" = ${p.add(userId)}${except}`, p.values)).changes;
   }
 }

@@ -7,6 +7,7 @@ import type { CollectionDef, FieldDef, IndexDef } from '../core/collection-model
 import { convertValue } from '../core/field-conversion.ts';
 import { columnType, decodeValue, encodeValue, timestampColumnType } from './column-types.ts';
 import { quoteIdent as q, SqlParams, UniqueViolationError, type Dialect, type Queryable } from './database.ts';
+import { createSearchIndex, dropSearchIndex, searchIndexChanges } from './search-ddl.ts';
 
 /** Account columns of the built-in `users` table; never exposed as record fields. */
 export function accountColumnsSql(dialect: Dialect): string[] {
@@ -50,6 +51,7 @@ export async function createCollectionTable(tx: Queryable, def: CollectionDef, w
   await tx.exec(`CREATE TABLE ${q(def.name)} (${columns.join(', ')})`);
   if (withAccountColumns) await tx.exec(`CREATE UNIQUE INDEX ${q(`${def.name}_email`)} ON ${q(def.name)} ("email")`);
   for (const index of allIndexes(def)) await createIndex(tx, def, index);
+  await createSearchIndex(tx, def);
 }
 
 async function createIndex(tx: Queryable, def: CollectionDef, index: IndexDef): Promise<void> {
@@ -65,8 +67,9 @@ async function createIndex(tx: Queryable, def: CollectionDef, index: IndexDef): 
   }
 }
 
-export async function dropCollectionTable(tx: Queryable, name: string): Promise<void> {
-  await tx.exec(`DROP TABLE ${q(name)}`);
+export async function dropCollectionTable(tx: Queryable, def: CollectionDef): Promise<void> {
+  await dropSearchIndex(tx, def);
+  await tx.exec(`DROP TABLE ${q(def.name)}`);
 }
 
 const sameStorage = (a: FieldDef, b: FieldDef, d: Dialect) =>
@@ -84,7 +87,10 @@ export async function migrateCollectionTable(tx: Queryable, before: CollectionDe
   const beforeIndexes = new Map(allIndexes(before).map((i) => [indexName(before.name, i), i]));
   const afterIndexes = new Map(allIndexes(after).map((i) => [indexName(after.name, i), i]));
 
-  // Indexes go first: SQLite cannot drop or retype a column an index still covers.
+  // Indexes go first: SQLite cannot drop or retype a column an index still covers. The search index
+  // is rebuilt (here, in the migration's transaction) only when what it covers changes.
+  const rebuildSearch = searchIndexChanges(before, after, d);
+  if (rebuildSearch) await dropSearchIndex(tx, before);
   for (const name of beforeIndexes.keys()) {
     if (renamedTable || !afterIndexes.has(name)) await tx.exec(`DROP INDEX ${q(name)}`);
   }
@@ -108,6 +114,7 @@ export async function migrateCollectionTable(tx: Queryable, before: CollectionDe
   for (const [name, index] of afterIndexes) {
     if (renamedTable || !beforeIndexes.has(name)) await createIndex(tx, after, index);
   }
+  if (rebuildSearch) await createSearchIndex(tx, after);
 }
 
 async function retypeColumn(tx: Queryable, table: string, old: FieldDef, field: FieldDef): Promise<void> {

@@ -104,6 +104,45 @@ CREATE TABLE "_api_keys" (
     },
   },
   {
+    // MFA (core/mfa.ts, core/mfa-tickets.ts) and OAuth identities (core/oauth.ts).
+    version: 4,
+    sql: (d) => {
+      const ts = timestampColumnType(d);
+      return `
+CREATE TABLE "_mfa_totp" (
+  "user_id" TEXT PRIMARY KEY,
+  "secret" TEXT NOT NULL,
+  "confirmed" ${ts},
+  "last_step" INTEGER,
+  "created" ${ts} NOT NULL
+);
+CREATE TABLE "_mfa_recovery_codes" (
+  "user_id" TEXT NOT NULL,
+  "code_hash" TEXT NOT NULL,
+  "used" ${ts},
+  PRIMARY KEY ("user_id", "code_hash")
+);
+CREATE TABLE "_mfa_tickets" (
+  "token_hash" TEXT PRIMARY KEY,
+  "user_id" TEXT NOT NULL,
+  "expires" ${ts} NOT NULL,
+  "attempts" INTEGER NOT NULL,
+  "created" ${ts} NOT NULL
+);
+CREATE INDEX "_mfa_tickets_expires" ON "_mfa_tickets" ("expires");
+CREATE TABLE "_oauth_identities" (
+  "provider" TEXT NOT NULL,
+  "subject" TEXT NOT NULL,
+  "user_id" TEXT NOT NULL,
+  "email" TEXT,
+  "created" ${ts} NOT NULL,
+  PRIMARY KEY ("provider", "subject")
+);
+CREATE INDEX "_oauth_identities_user" ON "_oauth_identities" ("user_id");
+`;
+    },
+  },
+  {
     // The change log (core/changes.ts): one row per record change, numbered gap-free in commit
     // order from the one-row counter `_changes_head`, which also remembers how far it was pruned;
     // the positions of durable consumers of the log; webhooks and their deliveries (an outbox).
@@ -156,9 +195,50 @@ CREATE INDEX "_webhook_deliveries_due" ON "_webhook_deliveries" ("status", "next
 CREATE INDEX "_webhook_deliveries_webhook" ON "_webhook_deliveries" ("webhook_id", "created");
 `,
   },
-  // Later steps, one per capability, in version order: 3 accounts, 4 MFA and OAuth, 5 change log
-  // and realtime, 6 files and jobs.
+  {
+    // Search (db/search-ddl.ts, core/search-insights.ts): on PostgreSQL, galley_fold() folds case and
+    // accents for tsvector columns — with the unaccent extension when it can be had (it is "trusted":
+    // a database owner may create it), case only otherwise, so a server never fails to start for it.
+    // Search terms with their result counts, aggregated per collection and term.
+    version: 7,
+    sql: (d) => `
+${d === 'postgres' ? POSTGRES_FOLD_FUNCTION : ''}
+CREATE TABLE "_search_terms" (
+  "collection" TEXT NOT NULL,
+  "term" TEXT NOT NULL,
+  "searches" INTEGER NOT NULL,
+  "zero_results" INTEGER NOT NULL,
+  "last_results" INTEGER NOT NULL,
+  "last_searched" ${timestampColumnType(d)} NOT NULL,
+  PRIMARY KEY ("collection", "term")
+);
+CREATE INDEX "_search_terms_zero" ON "_search_terms" ("zero_results", "last_searched");
+`,
+  },
+  // Steps are appended in version order as capabilities land (3 accounts, 6 files and jobs).
 ];
+
+/** lower(unaccent(x)), schema-qualified and IMMUTABLE (unaccent() itself is only STABLE). */
+const POSTGRES_FOLD_FUNCTION = `
+DO $galley$
+DECLARE
+  ext_schema TEXT;
+BEGIN
+  BEGIN
+    CREATE EXTENSION IF NOT EXISTS unaccent;
+  EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'unaccent is not available: search folds case but not accents';
+  END;
+  SELECT n.nspname INTO ext_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'unaccent';
+  IF ext_schema IS NULL THEN
+    CREATE FUNCTION galley_fold(TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS 'SELECT lower($1)';
+  ELSE
+    EXECUTE format('CREATE FUNCTION galley_fold(TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %L',
+      format('SELECT lower(%I.unaccent(%L::regdictionary, $1))', ext_schema, ext_schema || '.unaccent'));
+  END IF;
+END
+$galley$;
+`;
 
 export async function migrateSystemTables(db: Database): Promise<void> {
   await db.exec(`CREATE TABLE IF NOT EXISTS "_migrations" ("version" INTEGER PRIMARY KEY, "applied" TEXT NOT NULL)`);

@@ -18,6 +18,7 @@ import { batchRoutes } from './routes/batch.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
+import { mfaRoutes } from './routes/mfa.ts';
 import { recordRoutes } from './routes/records.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -76,7 +77,8 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   registerSession(app, { auth: services.auth, allowedOrigins: options.allowedOrigins });
 
   await app.register(healthRoutes, { db: services.db });
-  await app.register(authRoutes, { auth: services.auth, registration: services.registration, secureCookies: options.secureCookies });
+  await app.register(authRoutes, { auth: services.auth, signIn: services.signIn, registration: services.registration, secureCookies: options.secureCookies });
+  await app.register(mfaRoutes, { mfa: services.mfa, signIn: services.signIn, secureCookies: options.secureCookies });
   await app.register(accountMailRoutes, { accountMail: services.accountMail });
   await app.register(sessionRoutes, { auth: services.auth });
   await app.register(collectionRoutes, { collections: services.collections });

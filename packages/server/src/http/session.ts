@@ -30,6 +30,13 @@ export function sessionCookieOptions(secure: boolean) {
   return { httpOnly: true, sameSite: 'lax' as const, path: '/', secure, maxAge: Math.floor(SESSION_ABSOLUTE_MS / 1000) };
 }
 
+/** Answers a new session: the token in the body and in the httpOnly cookie, never cached. */
+export function sendSession<T extends { token: string }>(reply: FastifyReply, session: T, secure: boolean): T {
+  reply.setCookie(SESSION_COOKIE, session.token, sessionCookieOptions(secure));
+  reply.header('cache-control', 'no-store');
+  return session;
+}
+
 export function registerSession(app: FastifyInstance, deps: { auth: AuthService; allowedOrigins: string[] }): void {
   const allowed = new Set(deps.allowedOrigins);
   app.decorateRequest('caller', null as unknown as Caller);

@@ -31,6 +31,7 @@ const DESCRIPTION = [
 const FIXED_TAGS = [
   { name: 'Health', description: 'Readiness of the server and its database.' },
   { name: 'Auth', description: 'Sessions: sign in, sign out, who am I.' },
+  { name: 'MFA', description: 'A second factor (TOTP and recovery codes), and the second step of a sign-in.' },
   { name: 'Collections', description: 'Collection definitions (superusers only). Changing one migrates its table in place.' },
   { name: 'Batch', description: 'Several record writes in one transaction.' },
   { name: 'API description', description: 'This document.' },

@@ -7,6 +7,7 @@ import { MAX_BATCH_OPERATIONS } from '../routes/batch.ts';
 import { errorResponses, ref, type OpenApiObject } from './problems.ts';
 import { jsonContent, OPTIONAL_AUTH, REQUIRED_AUTH } from './record-paths.ts';
 import { userSchema } from './record-schemas.ts';
+import { signInPaths, signInSchemas } from './sign-in-paths.ts';
 
 const COLLECTION_NAME = { type: 'string', pattern: NAME_PATTERN.source, description: 'Starts with a letter; a-z, 0-9 and _.' };
 
@@ -125,6 +126,7 @@ export function fixedSchemas(users: CollectionDef | undefined): Record<string, O
       },
     },
     CurrentUser: { type: 'object', required: ['user'], properties: { user: ref('schemas', 'User') } },
+    ...signInSchemas(),
     FieldDefinition: FIELD_DEFINITION,
     AccessRules: {
       type: 'object',
@@ -237,13 +239,15 @@ export function fixedPaths(): Record<string, OpenApiObject> {
     '/api/v1/auth/login': {
       post: {
         operationId: 'login', tags: ['Auth'], summary: 'Sign in with email and password', security: [{}],
-        description: 'Answers the same `401 invalid_credentials` whether or not the account exists.',
+        description:
+          'Answers the same `401 invalid_credentials` whether or not the account exists. ' +
+          'For an account with MFA the answer is `{mfaRequired: true, ticket}` and no session: finish with `POST /api/v1/auth/mfa/verify`.',
         requestBody: { required: true, content: jsonContent(ref('schemas', 'Credentials')) },
         responses: {
           200: {
-            description: 'Signed in: the token, and the same token in the `galley_session` cookie.',
+            description: 'Signed in: the token, and the same token in the `galley_session` cookie. Or, with MFA, the ticket for the second step.',
             headers: { 'Set-Cookie': ref('headers', 'SetCookie') },
-            content: jsonContent(ref('schemas', 'Session')),
+            content: jsonContent({ oneOf: [ref('schemas', 'Session'), ref('schemas', 'MfaRequired')] }),
           },
           ...errorResponses(400, 401, 413, 415, 429),
         },
@@ -318,6 +322,7 @@ export function fixedPaths(): Record<string, OpenApiObject> {
         responses: { 204: { description: 'Revoked.' }, ...errorResponses(401, 403, 404) },
       },
     },
+    ...signInPaths(),
     '/api/v1/collections': {
       get: {
         operationId: 'listCollections', tags: ['Collections'], summary: 'List collection definitions', description: SUPERUSER_NOTE, security: REQUIRED_AUTH,

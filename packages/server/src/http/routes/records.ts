@@ -38,16 +38,14 @@ function parseFields(value: string | undefined): string[] | undefined {
 
 export function parseListQuery(query: unknown): ListOptions {
   const q = singleValues(query, LIST_PARAMS);
-  if (q.search !== undefined || q.facets !== undefined) {
-    throw new ApiError('bad_request', 'search and facets are not available on this server yet');
-  }
+  if (q.facets !== undefined) throw new ApiError('bad_request', 'facets are not available on this server yet');
   let limit = DEFAULT_LIMIT;
   if (q.limit !== undefined) {
     limit = Number(q.limit);
     if (!/^\d{1,3}$/.test(q.limit) || limit < 1 || limit > MAX_LIMIT) throw new ApiError('bad_request', `limit must be an integer from 1 to ${MAX_LIMIT}`);
   }
   if (q.count !== undefined && q.count !== 'true' && q.count !== 'false') throw new ApiError('bad_request', 'count must be true or false');
-  return { filter: q.filter, sort: q.sort, limit, cursor: q.cursor || undefined, fields: parseFields(q.fields), expand: q.expand, count: q.count === 'true' };
+  return { filter: q.filter, sort: q.sort, limit, cursor: q.cursor || undefined, fields: parseFields(q.fields), expand: q.expand, count: q.count === 'true', search: q.search };
 }
 
 function checkId(id: string): void {

@@ -1,0 +1,80 @@
+// createClient(): one object per Galley server. It owns the transport (fetch, session) and hands
+// out the parts: `auth`, `collection(name)`, `collections` (admin), `batch`, `filter`.
+
+import type { BaseRecord, BatchOperation, BatchResult } from '@galley/protocol';
+import { AuthApi } from './auth.ts';
+import { CollectionsApi } from './collections.ts';
+import { filter } from './filter.ts';
+import { RecordCollection } from './records.ts';
+import { Session, type TokenStorage } from './session.ts';
+import { Transport, type RequestOptions } from './transport.ts';
+
+export interface ClientOptions {
+  /** Defaults to the global fetch (browsers, Node ≥ 18, Deno, Bun, React Native). */
+  fetch?: typeof fetch;
+  /** Defaults to the global WebSocket; in Node 20 pass `ws`. Used by realtime. */
+  WebSocket?: unknown;
+  /** Keeps the session token across page loads (localStorage …); memory only without it. */
+  storage?: TokenStorage;
+  /**
+   * `'cookie'`: rely on the httpOnly `galley_session` cookie (credentials: 'include'), for a
+   * frontend served from an allowed origin; no token is ever readable by scripts. Default `'token'`.
+   */
+  session?: 'token' | 'cookie';
+}
+
+/** Collection name → record type, as `galley typegen` writes it (`Collections`). */
+export type Schema = Record<string, object>;
+
+export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
+  readonly auth: AuthApi;
+  /** Defining collections: superusers only. */
+  readonly collections: CollectionsApi;
+  /** The tagged template that quotes values for filters: galley.filter`title ~ ${q}`. */
+  readonly filter = filter;
+  readonly WebSocket: unknown;
+  private readonly transport: Transport;
+
+  constructor(url: string, options: ClientOptions = {}) {
+    const fetchImpl = options.fetch ?? globalThis.fetch?.bind(globalThis);
+    if (!fetchImpl) throw new TypeError('createClient: no global fetch here; pass options.fetch');
+    const cookies = options.session === 'cookie';
+    this.transport = new Transport(url, { fetch: fetchImpl, session: new Session(cookies ? undefined : options.storage), cookies });
+    this.WebSocket = options.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket;
+    this.auth = new AuthApi(this.transport);
+    this.collections = new CollectionsApi(this.transport);
+  }
+
+  get url(): string {
+    return this.transport.baseUrl;
+  }
+
+  /** The records of one collection, typed by the schema given to createClient or by `T`. */
+  collection<K extends keyof S & string>(name: K): RecordCollection<S[K]>;
+  collection<T extends object>(name: string): RecordCollection<T>;
+  collection(name: string): RecordCollection<object> {
+    return new RecordCollection(this.transport, name);
+  }
+
+  /** Up to 100 creates, updates and deletes in one transaction: all succeed, or none does. */
+  async batch(operations: BatchOperation[], options: { signal?: AbortSignal } = {}): Promise<BatchResult[]> {
+    return (await this.transport.json<{ results: BatchResult[] }>('POST', '/api/v1/batch', { body: { operations }, signal: options.signal })).results;
+  }
+
+  /** `{status: 'ok'}` once the server's database answers; a GalleyError (503) otherwise. */
+  health(options: { signal?: AbortSignal } = {}): Promise<{ status: string }> {
+    return this.transport.json('GET', '/api/v1/health', options);
+  }
+
+  /**
+   * Any other endpoint, with the same session, errors and network handling: for API parts this
+   * SDK does not wrap yet. `path` starts with `/api/v1/`.
+   */
+  request<T = unknown>(method: string, path: string, options?: RequestOptions): Promise<T> {
+    return this.transport.json<T>(method, path, options);
+  }
+}
+
+export function createClient<S extends Schema = Record<string, BaseRecord>>(url: string, options?: ClientOptions): GalleyClient<S> {
+  return new GalleyClient<S>(url, options);
+}

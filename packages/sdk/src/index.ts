@@ -1,0 +1,11 @@
+// @galley/sdk: the TypeScript client for Galley. Dependency-free: fetch (and WebSocket) are the
+// platform's or injected. Generated types come from `galley typegen`.
+export { AuthApi } from './auth.ts';
+export { createClient, GalleyClient, type ClientOptions, type Schema } from './client.ts';
+export { CollectionsApi, type CollectionInput } from './collections.ts';
+export { GalleyError, GalleyNetworkError } from './errors.ts';
+export { filter, type FilterScalar, type FilterValue } from './filter.ts';
+export { RecordCollection, type CreateInput, type CreateOptions, type GetOptions, type ListOptions, type UpdateInput, type WriteOptions } from './records.ts';
+export type { TokenStorage } from './session.ts';
+export type { RequestOptions } from './transport.ts';
+export type { AuthResponse, BaseRecord, BatchOperation, BatchResult, CollectionDef, ErrorCode, FieldDef, FieldError, ListResponse, Problem, User } from '@galley/protocol';
