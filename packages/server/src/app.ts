@@ -10,6 +10,9 @@ import { AccountMail } from './core/account-mail.ts';
 import { AuthService } from './core/auth.ts';
 import { AuthTokenStore } from './core/auth-tokens.ts';
 import { AuditLog } from './core/audit.ts';
+import { NO_LIMITS, RateLimiter } from './core/rate-limit.ts';
+import { MemoryRateLimitStore } from './rate-limit/memory.ts';
+import { RedisRateLimitStore } from './rate-limit/redis.ts';
 import { ChangeLog } from './core/changes.ts';
 import { CollectionService } from './core/collections.ts';
 import { RecordService } from './core/records.ts';
@@ -70,6 +73,14 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
   const db = connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
   const storage = connectStorage(config.storage);
   const audit = new AuditLog(db);
+  // With REDIS_URL every instance counts attempts in the same place.
+  const limiter = new RateLimiter(
+    !config.rateLimits
+      ? NO_LIMITS
+      : config.redisUrl
+        ? new RedisRateLimitStore(config.redisUrl, config.redisPrefix, (err) => logger.error({ err }, 'Redis (rate limits) failed'))
+        : new MemoryRateLimitStore(),
+  );
   try {
     await migrateSystemTables(db);
     const secret = await loadServerSecret(db, config.secret);
@@ -80,7 +91,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     changes.startPruning((err) => logger.error({ err }, 'pruning the change log failed'));
     const records = new RecordService(db, collections, changes);
     audit.startPruning(config.auditRetentionDays, (err) => logger.error({ err }, 'pruning the audit log failed'));
-    const auth = new AuthService(db, collections, audit);
+    const auth = new AuthService(db, collections, audit, limiter);
     if (config.admin) {
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
@@ -110,6 +121,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
           await http.close();
           await mailer.close();
           audit.stop();
+          await limiter.close();
           changes.stop();
           await storage.close();
           await db.close();
@@ -117,6 +129,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     };
   } catch (err) {
     audit.stop();
+    await limiter.close().catch(() => {});
     await storage.close().catch(() => {});
     await db.close().catch(() => {});
     throw err;

@@ -32,6 +32,8 @@ export interface GalleyConfig {
   redisPrefix: string;
   /** GALLEY_AUDIT_RETENTION_DAYS: audit entries older than this are deleted. */
   auditRetentionDays: number;
+  /** GALLEY_RATE_LIMITS (default on): off turns the account endpoints' rate limits off. */
+  rateLimits: boolean;
   /** How long the change log keeps changes: GALLEY_CHANGES_RETENTION_HOURS / _ROWS. */
   changesRetention: { hours: number; rows: number };
   /** The issuer name authenticator apps show for Galley's TOTP entries (GALLEY_MFA_ISSUER). */
@@ -66,6 +68,12 @@ function parseBoolean(name: string, value: string | undefined): boolean {
   if (value === undefined || value === '' || value === 'false' || value === '0') return false;
   if (value === 'true' || value === '1') return true;
   throw new ConfigError(`${name} must be true or false, got "${value}"`);
+}
+
+function parseSwitch(name: string, value: string): boolean {
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new ConfigError(`${name} must be on or off, got "${value}"`);
 }
 
 function parsePositiveInt(name: string, value: string): number {
@@ -119,6 +127,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     hideAccounts: parseBoolean('GALLEY_AUTH_HIDE_ACCOUNTS', env.GALLEY_AUTH_HIDE_ACCOUNTS),
     redisPrefix: env.GALLEY_REDIS_PREFIX ?? 'galley:',
     auditRetentionDays: parsePositiveInt('GALLEY_AUDIT_RETENTION_DAYS', env.GALLEY_AUDIT_RETENTION_DAYS ?? '90'),
+    rateLimits: parseSwitch('GALLEY_RATE_LIMITS', env.GALLEY_RATE_LIMITS ?? 'on'),
     changesRetention: {
       hours: parsePositiveInt('GALLEY_CHANGES_RETENTION_HOURS', env.GALLEY_CHANGES_RETENTION_HOURS ?? '24'),
       rows: parsePositiveInt('GALLEY_CHANGES_RETENTION_ROWS', env.GALLEY_CHANGES_RETENTION_ROWS ?? '1000000'),

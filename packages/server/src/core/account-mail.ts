@@ -11,6 +11,7 @@ import type { AuthUser } from './caller.ts';
 import type { SessionMeta } from './sessions.ts';
 import { checkEmail } from './emails.ts';
 import { passwordProblem } from './passwords.ts';
+import { POLICIES } from './rate-limit.ts';
 import type { Mailer } from '../mail/mailer.ts';
 
 /** Where the links point: a page of the app that posts the token back (docs/accounts.md). */
@@ -40,9 +41,12 @@ export class AccountMail {
   }
 
   /** `POST /password-reset`: a reset link if the account exists; nothing otherwise, and no sign of which. */
-  async requestPasswordReset(email: unknown): Promise<AuthUser | undefined> {
+  async requestPasswordReset(email: unknown, meta: SessionMeta = {}): Promise<AuthUser | undefined> {
+    await this.auth.limiter.consume(POLICIES.mailClient, meta.ip ?? 'unknown');
     const checked = checkEmail(email);
     if ('error' in checked) return undefined;
+    // Counted for every address, existing or not, so a 429 tells nothing about accounts.
+    await this.auth.limiter.consume(POLICIES.mailAccount, checked.email);
     const user = await this.auth.userByEmail(checked.email);
     if (!user) return undefined;
     this.mailer.send({
@@ -60,6 +64,7 @@ export class AccountMail {
   async confirmPasswordReset(token: unknown, password: unknown, meta: SessionMeta = {}): Promise<AuthUser> {
     const problem = passwordProblem(password);
     if (problem) throw ApiError.validation([problem]);
+    await this.auth.limiter.consume(POLICIES.confirmClient, meta.ip ?? 'unknown');
     const used = await this.tokens.consume('password_reset', token);
     const user = used && (await this.auth.userById(used.userId));
     if (!used || !user || user.email !== used.email) throw invalidLink();
@@ -81,11 +86,14 @@ export class AccountMail {
   }
 
   /** `POST /verify-email`: for the signed-in caller, or for the account of `email` if there is one. */
-  async requestVerification(caller: AuthUser | null, email: unknown): Promise<AuthUser | undefined> {
+  async requestVerification(caller: AuthUser | null, email: unknown, meta: SessionMeta = {}): Promise<AuthUser | undefined> {
+    await this.auth.limiter.consume(POLICIES.mailClient, meta.ip ?? 'unknown');
     let user = caller ?? undefined;
     if (!user) {
       const checked = checkEmail(email);
-      user = 'error' in checked ? undefined : await this.auth.userByEmail(checked.email);
+      if ('error' in checked) return undefined;
+      await this.auth.limiter.consume(POLICIES.mailAccount, checked.email);
+      user = await this.auth.userByEmail(checked.email);
     }
     if (user) await this.sendVerification(user);
     return user;
@@ -93,6 +101,7 @@ export class AccountMail {
 
   /** `POST /verify-email/confirm`: only for the address the link was mailed to. */
   async confirmVerification(token: unknown, meta: SessionMeta = {}): Promise<AuthUser> {
+    await this.auth.limiter.consume(POLICIES.confirmClient, meta.ip ?? 'unknown');
     const used = await this.tokens.consume('verify_email', token);
     if (!used || !(await this.auth.markVerified(used.userId, used.email))) throw invalidLink();
     await this.auth.audit.record({ action: 'email.verified', user: used.userId, email: used.email, meta });

@@ -4,6 +4,8 @@
 
 import { ApiError } from './api-error.ts';
 import { AuditLog } from './audit.ts';
+import { POLICIES, RateLimiter } from './rate-limit.ts';
+import { MemoryRateLimitStore } from '../rate-limit/memory.ts';
 import type { AuthUser } from './caller.ts';
 import type { CollectionService } from './collections.ts';
 import { checkEmail, MAX_EMAIL_LENGTH, normaliseEmail } from './emails.ts';
@@ -29,6 +31,7 @@ export class AuthService {
     private readonly db: Database,
     private readonly collections: CollectionService,
     readonly audit: AuditLog = new AuditLog(db),
+    readonly limiter: RateLimiter = new RateLimiter(new MemoryRateLimitStore()),
   ) {
     this.sessions = new SessionStore(db);
   }
@@ -110,17 +113,27 @@ export class AuthService {
    * when the user has one. A failure is written to the audit log.
    */
   async verifyCredentials(email: unknown, password: unknown, meta: SessionMeta = {}): Promise<AuthUser> {
+    const client = meta.ip ?? 'unknown';
+    const account = typeof email === 'string' ? normaliseEmail(email.slice(0, MAX_EMAIL_LENGTH + 64)) : '';
+    // Checked before the password: a waiting client learns nothing, not even whether it was right.
+    await this.limiter.check(POLICIES.loginClient, client);
+    if (account) await this.limiter.check(POLICIES.loginAccount, account);
     const refuse = async (user?: StoredUser) => {
-      await this.audit.record({ action: 'login.failed', user: user?.id, email: typeof email === 'string' ? email : null, meta });
+      await this.audit.record({ action: 'login.failed', user: user?.id, email: account || null, meta });
+      await this.limiter.hit(POLICIES.loginClient, client);
+      if (account && (await this.limiter.hit(POLICIES.loginAccount, account))) {
+        await this.audit.record({ action: 'login.rate_limited', user: user?.id, email: account, meta });
+      }
       return new ApiError('invalid_credentials', 'the email or password is wrong');
     };
     if (typeof email !== 'string' || typeof password !== 'string' || email.length > MAX_EMAIL_LENGTH + 64 || password.length > MAX_PASSWORD_LENGTH) {
       throw await refuse();
     }
-    const user = await this.findUser('email', normaliseEmail(email));
+    const user = await this.findUser('email', account);
     // Verify against a dummy hash for unknown accounts so the answer takes as long either way.
     const ok = await verifyPassword(user?.passwordHash || (await dummyPasswordHash()), password);
     if (!user || user.passwordHash === NO_PASSWORD || !ok) throw await refuse(user);
+    await this.limiter.reset(POLICIES.loginAccount, account);
     return AuthService.publicUser(user);
   }
 

@@ -7,6 +7,7 @@ import type { AccountMail } from './account-mail.ts';
 import { ApiError } from './api-error.ts';
 import type { AuthService, SessionMeta } from './auth.ts';
 import type { AuthUser } from './caller.ts';
+import { POLICIES } from './rate-limit.ts';
 
 /** The profile fields a registration may set (contract §3: `{email, password, name?}`). */
 const PROFILE_FIELDS = new Set(['name']);
@@ -24,6 +25,7 @@ export class Registration {
     const { email, password, ...profile } = body;
     const unknown = Object.keys(profile).filter((k) => !PROFILE_FIELDS.has(k));
     if (unknown.length) throw ApiError.validation(unknown.map((field) => ({ field, code: 'unknown_field', message: 'is not accepted here' })));
+    await this.auth.limiter.consume(POLICIES.register, meta.ip ?? 'unknown');
     let user: AuthUser;
     try {
       user = await this.auth.createUser({ email, password, profile });

@@ -9,7 +9,7 @@ const objectBody = { type: 'object' } as const;
 
 export async function accountMailRoutes(app: FastifyInstance, deps: { accountMail: AccountMail }): Promise<void> {
   app.post('/api/v1/auth/password-reset', { schema: { body: objectBody } }, async (request, reply) => {
-    await deps.accountMail.requestPasswordReset((request.body as Record<string, unknown>).email);
+    await deps.accountMail.requestPasswordReset((request.body as Record<string, unknown>).email, sessionMeta(request));
     return reply.code(202).send();
   });
 
@@ -22,7 +22,7 @@ export async function accountMailRoutes(app: FastifyInstance, deps: { accountMai
   // Without a body (or with `{}`) for the signed-in caller; `{email}` for anyone.
   app.post('/api/v1/auth/verify-email', async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
-    await deps.accountMail.requestVerification(request.caller.user, typeof body === 'object' ? body.email : undefined);
+    await deps.accountMail.requestVerification(request.caller.user, typeof body === 'object' ? body.email : undefined, sessionMeta(request));
     return reply.code(202).send();
   });
 
