@@ -24,6 +24,9 @@ const NO_PASSWORD = '';
 
 type StoredUser = AuthUser & { passwordHash: string };
 
+const ROLE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+const MAX_ROLES = 20;
+
 export class AuthService {
   readonly sessions: SessionStore;
 
@@ -210,6 +213,26 @@ export class AuthService {
     const revoked = await this.sessions.revokeAll(user.id);
     await this.audit.record({ action: 'password.changed', user: user.id, meta, detail: { sessionsRevoked: revoked } });
     return this.signIn(AuthService.publicUser(stored), meta, 'password_change');
+  }
+
+  /**
+   * A superuser sets a user's roles. Every session of that user is revoked (rotation on privilege
+   * change): the next sign-in carries the new roles, and a stolen token does not keep the old ones.
+   */
+  async setRoles(actor: AuthUser, userId: string, roles: unknown, meta: SessionMeta): Promise<AuthUser> {
+    if (!Array.isArray(roles) || roles.length > MAX_ROLES || !roles.every((r) => typeof r === 'string' && ROLE_PATTERN.test(r))) {
+      throw ApiError.validation([{ field: 'roles', code: 'invalid_value', message: `must be at most ${MAX_ROLES} role names (${ROLE_PATTERN.source})` }]);
+    }
+    const before = await this.userById(userId);
+    if (!before) throw ApiError.notFound('The user');
+    const next = [...new Set(roles as string[])];
+    const p = new SqlParams(this.db.dialect);
+    await this.db.transaction(async (tx) => {
+      await tx.run(`UPDATE "users" SET "roles" = ${p.add(JSON.stringify(next))}, "updated" = ${p.add(new Date().toISOString())} WHERE "id" = ${p.add(userId)}`, p.values);
+      await this.sessions.revokeAll(userId, undefined, tx);
+    });
+    await this.audit.record({ action: 'roles.changed', user: userId, actor: actor.id, meta, detail: { before: before.roles, after: next } });
+    return (await this.userById(userId))!;
   }
 
   /** Marks the address verified, if the account still has the address the link was mailed to. */

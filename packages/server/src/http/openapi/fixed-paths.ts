@@ -115,6 +115,32 @@ export function fixedSchemas(users: CollectionDef | undefined): Record<string, O
         current: { type: 'boolean', description: 'The session of this request.' },
       },
     },
+    RolesChange: {
+      type: 'object', required: ['roles'], additionalProperties: false,
+      properties: { roles: { type: 'array', maxItems: 20, items: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' }, description: '`admin` makes a superuser.' } },
+      examples: [{ roles: ['editor'] }],
+    },
+    AuditEntry: {
+      type: 'object',
+      required: ['id', 'created', 'action'],
+      properties: {
+        id: { type: 'string' },
+        created: { type: 'string', format: 'date-time' },
+        updated: { type: 'string', format: 'date-time', description: 'Equal to `created`: entries never change.' },
+        action: { type: 'string', description: 'For example `login.failed`, `login.rate_limited`, `password.changed`, `roles.changed`, `session.revoked` (docs/accounts.md lists them).' },
+        user: { type: ['string', 'null'], description: 'The account the event is about (a relation to users: `expand=user`).' },
+        actor: { type: ['string', 'null'], description: 'Who did it, when not the user (a superuser).' },
+        email: { type: ['string', 'null'], description: 'The address tried, for failed sign-ins.' },
+        ip: { type: ['string', 'null'] },
+        user_agent: { type: ['string', 'null'] },
+        detail: { description: 'Event-specific details.' },
+      },
+    },
+    AuditList: {
+      type: 'object',
+      required: ['items', 'nextCursor'],
+      properties: { items: { type: 'array', items: ref('schemas', 'AuditEntry') }, nextCursor: { type: ['string', 'null'] }, totalItems: { type: 'integer' } },
+    },
     SessionList: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('schemas', 'SessionInfo') } } },
     User: userSchema(users),
     Session: {
@@ -323,6 +349,22 @@ export function fixedPaths(): Record<string, OpenApiObject> {
       },
     },
     ...signInPaths(),
+    '/api/v1/auth/users/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 64 } }],
+      patch: {
+        operationId: 'setUserRoles', tags: ['Auth'], summary: 'Set a user\'s roles', description: `${SUPERUSER_NOTE} Every session of the user is revoked (they sign in again with the new roles).`, security: REQUIRED_AUTH,
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'RolesChange')) },
+        responses: { 200: { description: 'The user.', content: jsonContent(ref('schemas', 'CurrentUser')) }, ...errorResponses(400, 401, 403, 404, 413, 415) },
+      },
+    },
+    '/api/v1/audit': {
+      get: {
+        operationId: 'listAuditEntries', tags: ['Auth'], summary: 'The audit log', security: REQUIRED_AUTH,
+        description: `${SUPERUSER_NOTE} Filter, sort, cursor, fields, expand and count work as for records; newest first by default.`,
+        parameters: ['Filter', 'Sort', 'Limit', 'Cursor', 'Fields', 'Expand', 'Count'].map((name) => ref('parameters', name)),
+        responses: { 200: { description: 'A page of entries.', content: jsonContent(ref('schemas', 'AuditList')) }, ...errorResponses(400, 401, 403) },
+      },
+    },
     '/api/v1/collections': {
       get: {
         operationId: 'listCollections', tags: ['Collections'], summary: 'List collection definitions', description: SUPERUSER_NOTE, security: REQUIRED_AUTH,
