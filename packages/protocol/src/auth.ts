@@ -14,3 +14,26 @@ export interface AuthResponse {
   user: User;
   token: string;
 }
+
+/** `POST /auth/login` for an account with MFA: no session yet; `POST /auth/mfa/verify` with a code gives one. */
+export interface MfaRequiredResponse {
+  mfaRequired: true;
+  /** Single use, valid for 5 minutes and 5 wrong codes. */
+  ticket: string;
+}
+
+/** What `POST /auth/login` answers. */
+export type LoginResponse = AuthResponse | MfaRequiredResponse;
+
+/** `GET /auth/mfa`. `pending`: enrolled but not confirmed, so not asked for at sign-in. */
+export interface MfaStatus {
+  totp: 'off' | 'pending' | 'on';
+  recoveryCodesLeft: number;
+}
+
+/** `POST /auth/mfa/totp`: what an authenticator app needs; `qrCode` is an SVG data URL. */
+export interface TotpEnrolment {
+  secret: string;
+  otpauthUri: string;
+  qrCode: string;
+}

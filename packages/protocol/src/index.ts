@@ -3,3 +3,4 @@ export * from './auth.ts';
 export * from './collections.ts';
 export * from './errors.ts';
 export * from './records.ts';
+export * from './realtime.ts';

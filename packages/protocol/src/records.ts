@@ -9,10 +9,18 @@ export interface BaseRecord {
   [field: string]: unknown;
 }
 
+/** One entry of a facet: a value and how many matching records hold it, or a number bucket. */
+export type FacetCount =
+  | { value: string | boolean; count: number }
+  /** `from` ≤ value < `to`; the first bucket has no `from`, the last no `to`. */
+  | { from?: number; to?: number; count: number };
+
 export interface ListResponse<T = BaseRecord> {
   items: T[];
   nextCursor: string | null;
   totalItems?: number;
+  /** With `facets=`: per field, the counts under the list's search and filter. */
+  facets?: Record<string, FacetCount[]>;
 }
 
 export interface BatchOperation {

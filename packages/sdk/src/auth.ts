@@ -1,19 +1,49 @@
-// `galley.auth`: sign in and out, and who is signed in (contract.md §3). In token mode the session
-// token from login is kept (memory or the given storage) and sent as Bearer; in cookie mode the
-// browser keeps the httpOnly cookie and the SDK never sees a token.
+// `galley.auth`: sign in and out (password, the MFA step, OAuth), and who is signed in
+// (contract.md §3). In token mode the session token from login is kept (memory or the given
+// storage) and sent as Bearer; in cookie mode the browser keeps the httpOnly cookie and the SDK
+// never sees a token.
 
-import type { AuthResponse, User } from '@galley/protocol';
+import type { AuthResponse, LoginResponse, User } from '@galley/protocol';
 import { GalleyError } from './errors.ts';
-import type { Transport } from './transport.ts';
+import { MfaApi } from './mfa.ts';
+import { apiPath, type Transport } from './transport.ts';
 
 export class AuthApi {
-  constructor(private readonly transport: Transport) {}
+  /** The caller's second factor: enrolment, confirmation, recovery codes. */
+  readonly mfa: MfaApi;
 
-  /** Signs in with email and password; the session is kept for every later call. */
-  async login(email: string, password: string, options: { signal?: AbortSignal } = {}): Promise<AuthResponse> {
-    const result = await this.transport.json<AuthResponse>('POST', '/api/v1/auth/login', { body: { email, password }, signal: options.signal });
-    if (!this.transport.cookies) await this.transport.session.set(result.token);
+  constructor(private readonly transport: Transport) {
+    this.mfa = new MfaApi(transport);
+  }
+
+  /**
+   * Signs in with email and password; the session is kept for every later call. For an account
+   * with MFA the answer is `{ mfaRequired: true, ticket }` and no session: ask for a code and
+   * call `verifyMfa(ticket, code)`.
+   */
+  async login(email: string, password: string, options: { signal?: AbortSignal } = {}): Promise<LoginResponse> {
+    const result = await this.transport.json<LoginResponse>('POST', '/api/v1/auth/login', { body: { email, password }, signal: options.signal });
+    if ('token' in result) await this.keep(result);
     return result;
+  }
+
+  /** The second step of a sign-in: the ticket from `login` (or an OAuth redirect's fragment) and a TOTP or recovery code. */
+  async verifyMfa(ticket: string, code: string, options: { signal?: AbortSignal } = {}): Promise<AuthResponse> {
+    return this.keep(await this.transport.json<AuthResponse>('POST', '/api/v1/auth/mfa/verify', { body: { ticket, code }, signal: options.signal }));
+  }
+
+  /**
+   * Where to send the browser (a link or `location.assign`, not fetch) to sign in with an OAuth
+   * provider; it comes back to `redirect` (a path on the server or an allowed origin) signed in
+   * with the session cookie — or with `#mfaRequired=true&ticket=…` for an account with MFA.
+   */
+  oauth(provider: string, options: { redirect?: string } = {}): string {
+    return this.transport.url(apiPath('auth', 'oauth', provider), { redirect: options.redirect });
+  }
+
+  private async keep(session: AuthResponse): Promise<AuthResponse> {
+    if (!this.transport.cookies) await this.transport.session.set(session.token);
+    return session;
   }
 
   /** Ends the session on the server; the kept token is dropped even when the server is unreachable. */

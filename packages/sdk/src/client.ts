@@ -24,7 +24,7 @@ export interface ClientOptions {
 }
 
 /** Collection name → record type, as `galley typegen` writes it (`Collections`). */
-export type Schema = Record<string, object>;
+export type Schema = object;
 
 export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
   readonly auth: AuthApi;
@@ -50,7 +50,7 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
   }
 
   /** The records of one collection, typed by the schema given to createClient or by `T`. */
-  collection<K extends keyof S & string>(name: K): RecordCollection<S[K]>;
+  collection<K extends keyof S & string>(name: K): RecordCollection<S[K] & object>;
   collection<T extends object>(name: string): RecordCollection<T>;
   collection(name: string): RecordCollection<object> {
     return new RecordCollection(this.transport, name);

@@ -11,11 +11,18 @@ const FUSES = /[\w.'"@-]/;
 /** The operand and operator written just before an array: `tags ?= `, `@request.auth.roles = `. */
 const ARRAY_TARGET = /(@?[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*(\?=|!=|=)\s*$/;
 
-export function filter(strings: TemplateStringsArray, ...values: readonly FilterValue[]): string {
+/**
+ * The template's own text is taken as written (like String.raw), so a quoted string you write in it
+ * uses the expression language's escapes: filter`title = 'it\'s' && body ~ ${q}`.
+ */
+export function filter(template: TemplateStringsArray, ...values: readonly FilterValue[]): string {
+  const strings = template.raw;
   let out = strings[0]!;
   let quote = openQuote(strings[0]!);
   for (let i = 0; i < values.length; i++) {
     if (quote) throw new TypeError('galley.filter: put ${…} outside quotes; the value is quoted for you');
+    // `author.${x}` would make `true` or `null` part of a field path: values are never names.
+    if (/\.\s*$/.test(strings[i]!)) throw new TypeError('galley.filter: a value cannot follow "."; field names are written in the template');
     const value = values[i];
     let piece: string;
     if (Array.isArray(value)) {

@@ -7,7 +7,7 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { describeEachDialect } from '../../server/src/testing/databases.ts';
 import { ADMIN, createTestApp, type TestApp } from '../../server/src/testing/test-app.ts';
-import { createClient, GalleyError, GalleyNetworkError, type GalleyClient, type TokenStorage } from '../src/index.ts';
+import { createClient, GalleyError, GalleyNetworkError, type AuthResponse, type GalleyClient, type LoginResponse, type TokenStorage } from '../src/index.ts';
 
 interface Post {
   id: string;
@@ -68,6 +68,12 @@ async function rejectsWith(promise: Promise<unknown>, expected: { status: number
   return err;
 }
 
+/** A login that opened a session (no MFA step). */
+function signedIn(result: LoginResponse): AuthResponse {
+  assert.ok('token' in result, 'signed in without an MFA step');
+  return result;
+}
+
 await describeEachDialect('sdk client', (dialect) => {
   let t: TestApp;
   let admin: GalleyClient;
@@ -90,7 +96,7 @@ await describeEachDialect('sdk client', (dialect) => {
   test('login keeps the token in memory; me; logout revokes it on the server and forgets it', async () => {
     const galley = createClient(t.url);
     assert.equal(await galley.auth.token(), null);
-    const { user, token } = await galley.auth.login('bob@example.com', PASSWORD);
+    const { user, token } = signedIn(await galley.auth.login('bob@example.com', PASSWORD));
     assert.equal(user.email, 'bob@example.com');
     assert.equal(await galley.auth.token(), token);
     assert.equal((await galley.auth.me()).id, user.id);
@@ -115,7 +121,7 @@ await describeEachDialect('sdk client', (dialect) => {
   test('storage: the session survives into a new client sharing the storage (async storage works)', async () => {
     const storage = new MapStorage();
     const first = createClient(t.url, { storage });
-    const { token } = await first.auth.login('bob@example.com', PASSWORD);
+    const { token } = signedIn(await first.auth.login('bob@example.com', PASSWORD));
     assert.deepEqual([...storage.items.values()], [token]);
     const second = createClient(t.url, { storage });
     assert.equal((await second.auth.me()).email, 'bob@example.com');
@@ -213,6 +219,24 @@ await describeEachDialect('sdk client', (dialect) => {
     const err = await rejectsWith(posts.list({ filter: 'title ~' }), { status: 400, code: 'invalid_filter' });
     assert.equal(typeof err.problem.position, 'number');
     await rejectsWith(posts.list({ limit: 500 }), { status: 400, code: 'bad_request' });
+  });
+
+  test('filter: hostile values match literally on the server; arrays mean any of / none of', async () => {
+    const posts = alice.collection<Post>('posts');
+    const hostile = "x' || title != '";
+    await posts.create({ title: hostile, status: 'draft', tags: ['a'] });
+    await posts.create({ title: 'filter-b', status: 'published', tags: ['b'] });
+    await posts.create({ title: 'filter-ac', status: 'published', tags: ['a', 'c'] });
+    const f = alice.filter;
+    const titles = async (filter: string) => (await posts.list({ filter, sort: 'title', limit: 200 })).items.map((p) => p.title);
+    assert.deepEqual(await titles(f`title = ${hostile}`), [hostile]);
+    assert.deepEqual(await titles(f`title = ${"nothing') || (title != '"}`), []);
+    assert.deepEqual(await titles(f`title ~ ${'filter-'} && tags ?= ${['a', 'c']}`), ['filter-ac']);
+    assert.deepEqual(await titles(f`title ~ ${'filter-'} && tags ?= ${['b', 'c']}`), ['filter-ac', 'filter-b']);
+    assert.deepEqual(await titles(f`title ~ ${'filter-'} && tags ?= ${[]}`), []);
+    assert.deepEqual(await titles(f`title ~ ${'filter-'} && status != ${['draft', 'published']}`), []);
+    assert.deepEqual(await titles(f`title ~ ${'filter-'} && status != ${[]}`), ['filter-ac', 'filter-b']);
+    assert.deepEqual(await titles(f`created <= ${new Date(Date.now() + 60_000)} && title = ${'filter-b'} && price = ${null}`), ['filter-b']);
   });
 
   test('create: validation_failed lists every field; a duplicate is conflict; an idempotency key replays', async () => {

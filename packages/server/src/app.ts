@@ -13,15 +13,28 @@ import { AuditLog } from './core/audit.ts';
 import { NO_LIMITS, RateLimiter } from './core/rate-limit.ts';
 import { MemoryRateLimitStore } from './rate-limit/memory.ts';
 import { RedisRateLimitStore } from './rate-limit/redis.ts';
+import { BUS_CHANNELS, type Bus } from './bus/bus.ts';
+import { DatabaseBus } from './bus/database-bus.ts';
+import { RedisBus } from './bus/redis-bus.ts';
+import { ChangeFeed } from './core/change-feed.ts';
 import { ChangeLog } from './core/changes.ts';
+import type { SessionsEnded } from './core/auth.ts';
+import { RealtimeHub } from './core/realtime-hub.ts';
 import { CollectionService } from './core/collections.ts';
+import { Metrics } from './core/metrics.ts';
+import { ReadCache } from './core/read-cache.ts';
+import { DEFAULT_JOB_OPTIONS, JobQueue } from './core/jobs.ts';
 import { RecordService } from './core/records.ts';
+import { SearchInsights } from './core/search-insights.ts';
 import { MfaService } from './core/mfa.ts';
 import { Registration } from './core/registration.ts';
+import { OAuthService } from './core/oauth.ts';
+import { createOAuthProvider } from './core/oauth-providers.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
 import { SignInService } from './core/sign-in.ts';
 import { connectDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
+import { instrumentDatabase } from './db/instrumented.ts';
 import { migrateSystemTables } from './db/system-schema.ts';
 import { buildHttpServer } from './http/server.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
@@ -39,11 +52,18 @@ export interface Services {
   changes: ChangeLog;
   mfa: MfaService;
   signIn: SignInService;
+  oauth: OAuthService;
   secret: ServerSecret;
   mailer: Mailer;
   accountMail: AccountMail;
   registration: Registration;
   storage: Storage;
+  metrics: Metrics;
+  readCache: ReadCache;
+  searchInsights: SearchInsights;
+  bus: Bus;
+  realtime: RealtimeHub;
+  jobs: JobQueue;
 }
 
 export interface App {
@@ -67,10 +87,23 @@ export function createLogger(level: string): Logger {
   });
 }
 
+/**
+ * Empties the read cache after every record write: at once for writes committed here (before the
+ * write's response goes out), and for other instances' writes as the change feed brings them.
+ */
+function invalidateOnWrites(changes: ChangeLog, feed: ChangeFeed, cache: ReadCache): void {
+  if (!cache.enabled) return;
+  changes.onCommitted(() => cache.invalidate());
+  feed.add({ prepare: async () => {}, deliver: () => cache.invalidate(), lost: () => cache.invalidate() });
+}
+
 export async function createApp(config: GalleyConfig, options: { logger?: Logger } = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   if (!config.databaseUrl) fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const db = connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize });
+  const metrics = new Metrics();
+  const db = instrumentDatabase(connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize }), {
+    metrics, logger, slowQueryMs: config.slowQueryMs,
+  });
   const storage = connectStorage(config.storage);
   const audit = new AuditLog(db);
   // With REDIS_URL every instance counts attempts in the same place.
@@ -89,7 +122,9 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     await collections.watch((err) => logger.error({ err }, 'reloading collection definitions failed'));
     const changes = new ChangeLog(db, config.changesRetention);
     changes.startPruning((err) => logger.error({ err }, 'pruning the change log failed'));
-    const records = new RecordService(db, collections, changes);
+    const readCache = new ReadCache(config.readCacheEntries, metrics);
+    const searchInsights = new SearchInsights(db, (err) => logger.error({ err }, 'recording search insights failed'));
+    const records = new RecordService(db, collections, changes, searchInsights);
     audit.startPruning(config.auditRetentionDays, (err) => logger.error({ err }, 'pruning the audit log failed'));
     const auth = new AuthService(db, collections, audit, limiter);
     if (config.admin) {
@@ -98,17 +133,55 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     }
     const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
     const signIn = new SignInService(db, auth, mfa);
+    // Wake-ups between instances: Redis pub/sub when there is a Redis, else the database's NOTIFY.
+    const bus: Bus = config.redisUrl ? await connectRedisBus(config.redisUrl, config.redisPrefix, logger) : new DatabaseBus(db);
+    const feed = new ChangeFeed(changes, bus, (err) => logger.error({ err }, 'reading the change log failed'));
+    const realtime = new RealtimeHub(
+      { collections, auth, log: changes, feed, loadRecords: (def, ids) => records.findByIds(def, ids), logger },
+      config.realtime,
+    );
+    invalidateOnWrites(changes, feed, readCache);
+    await feed.start();
+    realtime.start();
+    const logFailure = (what: string) => (err: unknown) => logger.error({ err }, what);
+    // A session that ends loses its realtime connections at once here, and through the bus elsewhere.
+    auth.onSessionsEnded(async (ended) => {
+      await realtime.sessionsEnded(ended);
+      await bus.publish(BUS_CHANNELS.sessions, JSON.stringify(ended)).catch(logFailure('announcing ended sessions failed'));
+    });
+    await bus.subscribe(BUS_CHANNELS.sessions, (message) => {
+      const ended = message ? parseSessionsEnded(message) : undefined;
+      void (ended ? realtime.sessionsEnded(ended) : realtime.recheckSessions(() => true)).catch(logFailure('checking realtime sessions failed'));
+    });
+    const jobFailures = metrics.counter('galley_job_failures_total', 'Background job runs that failed (each is retried with backoff, then kept as dead).');
+    const jobs = new JobQueue(db, {
+      ...DEFAULT_JOB_OPTIONS,
+      concurrency: config.jobConcurrency,
+      onError: (err, job) => {
+        jobFailures.inc();
+        logger.warn({ err, job }, 'background job failed');
+      },
+    });
+    metrics.gauge('galley_jobs_pending', 'Background jobs waiting or running (the queue depth, shared by every instance).', () => jobs.pending());
+    metrics.gauge('galley_realtime_connections', 'Open realtime WebSocket connections on this instance.', () => realtime.connections);
+    const oauth = new OAuthService(db, auth, signIn, config.oauthProviders.map(createOAuthProvider), {
+      publicUrl: config.publicUrl,
+      allowedOrigins: config.allowedOrigins,
+      stateKey: secret.key('oauth-state'),
+    });
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, folder: path.join(config.dataDir, 'mail'), logger });
     const accountMail = new AccountMail(auth, new AuthTokenStore(db), mailer, config.publicUrl);
     const registration = new Registration(auth, accountMail, config.hideAccounts);
-    const services: Services = { db, collections, records, auth, mfa, signIn, secret, changes, storage, mailer, accountMail, registration };
+    const services: Services = { db, collections, records, auth, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, metrics, readCache, searchInsights, mailer, accountMail, registration };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
       allowedOrigins: config.allowedOrigins,
       secureCookies: config.publicUrl.startsWith('https:'),
       version: VERSION,
       logger,
+      metricsToken: config.metricsToken,
     });
+    await jobs.start();
     let closed: Promise<void> | undefined;
     return {
       config,
@@ -122,8 +195,12 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
           await mailer.close();
           audit.stop();
           await limiter.close();
+          feed.stop();
+          await jobs.stop();
           changes.stop();
+          await searchInsights.close();
           await storage.close();
+          await bus.close();
           await db.close();
         })()),
     };
@@ -134,4 +211,27 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     await db.close().catch(() => {});
     throw err;
   }
+}
+
+/** A bus message about ended sessions, or undefined when it is not one (then every session is checked). */
+function parseSessionsEnded(message: string): SessionsEnded | undefined {
+  try {
+    const value = JSON.parse(message) as Record<string, unknown>;
+    if (typeof value.tokenHash === 'string') return { tokenHash: value.tokenHash };
+    if (typeof value.userId === 'string') return { userId: value.userId };
+  } catch {
+    // Not ours: fall through.
+  }
+  return undefined;
+}
+
+async function connectRedisBus(url: string, prefix: string, logger: Logger): Promise<RedisBus> {
+  const bus = new RedisBus(url, prefix, (err) => logger.warn({ err }, 'redis bus connection problem'));
+  try {
+    await bus.connect();
+  } catch (err) {
+    await bus.close();
+    throw err;
+  }
+  return bus;
 }

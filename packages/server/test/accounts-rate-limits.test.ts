@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { delayAfter, POLICIES } from '../src/core/rate-limit.ts';
 import { describeEachDialect } from '../src/testing/databases.ts';
-import { testRedis, uniqueRedisPrefix } from '../src/testing/redis.ts';
+import { Redis } from 'ioredis';
+import { redisSkipReason, REDIS_TEST_URL, uniqueRedisPrefix } from '../src/testing/redis.ts';
 import { createTestApp, type TestApp } from '../src/testing/test-app.ts';
 
 const PASSWORD = 'a long and unusual passphrase';
@@ -63,20 +64,23 @@ await describeEachDialect('rate limits', (dialect) => {
   });
 });
 
-const redis = await testRedis();
-if (redis.skipReason) test(`rate limits shared through Redis: ${redis.skipReason}`, { skip: redis.skipReason }, () => {});
+const redisSkip = await redisSkipReason();
+if (redisSkip) test(`rate limits shared through Redis: ${redisSkip}`, { skip: redisSkip }, () => {});
 else {
   await describeEachDialect('rate limits shared through Redis by two instances', (dialect) => {
     let a: TestApp;
     let b: TestApp;
-    const keys = uniqueRedisPrefix(redis.url!);
+    const prefix = uniqueRedisPrefix();
     before(async () => {
-      const env = { GALLEY_RATE_LIMITS: 'on', REDIS_URL: redis.url!, GALLEY_REDIS_PREFIX: keys.prefix };
+      const env = { GALLEY_RATE_LIMITS: 'on', REDIS_URL: REDIS_TEST_URL, GALLEY_REDIS_PREFIX: prefix };
       [a, b] = await Promise.all([createTestApp(dialect, env), createTestApp(dialect, env)]);
     });
     after(async () => {
       await Promise.all([a?.close(), b?.close()]);
-      await keys.cleanup();
+      const redis = new Redis(REDIS_TEST_URL);
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
     });
 
     test('failures on either instance count together, and the delay holds on both', async () => {

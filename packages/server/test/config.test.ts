@@ -51,3 +51,46 @@ test('bad values are refused with a message naming the setting', () => {
   assert.throws(() => loadConfig({ GALLEY_ADMIN_EMAIL: 'a@b.co' }, []), /GALLEY_ADMIN_PASSWORD/);
   assert.throws(() => loadConfig({ GALLEY_PUBLIC_URL: 'not a url' }, []), /GALLEY_PUBLIC_URL/);
 });
+
+test('operations settings: slow query threshold, metrics token, read cache size', () => {
+  const defaults = loadConfig({}, [], '/');
+  assert.equal(defaults.slowQueryMs, 500);
+  assert.equal(defaults.metricsToken, undefined);
+  assert.equal(defaults.readCacheEntries, 1000);
+  const set = loadConfig({ GALLEY_SLOW_QUERY_MS: '0', GALLEY_METRICS_TOKEN: 'a'.repeat(16), GALLEY_READ_CACHE_ENTRIES: '0' }, [], '/');
+  assert.deepEqual([set.slowQueryMs, set.metricsToken, set.readCacheEntries], [0, 'a'.repeat(16), 0]);
+  assert.throws(() => loadConfig({ GALLEY_SLOW_QUERY_MS: '-1' }, []), /GALLEY_SLOW_QUERY_MS/);
+  assert.throws(() => loadConfig({ GALLEY_READ_CACHE_ENTRIES: 'lots' }, []), /GALLEY_READ_CACHE_ENTRIES/);
+  assert.throws(() => loadConfig({ GALLEY_METRICS_TOKEN: 'short' }, []), /GALLEY_METRICS_TOKEN/);
+});
+
+test('OAuth providers: GALLEY_OAUTH_<NAME>_* by lower-cased name, GitHub as a preset', () => {
+  const c = loadConfig({
+    GALLEY_OAUTH_GOOGLE_ISSUER: 'https://accounts.google.com',
+    GALLEY_OAUTH_GOOGLE_CLIENT_ID: 'g-id',
+    GALLEY_OAUTH_GOOGLE_CLIENT_SECRET: 'g-secret',
+    GALLEY_OAUTH_MY_IDP_ISSUER: 'https://idp.example.com/realms/x/',
+    GALLEY_OAUTH_MY_IDP_CLIENT_ID: 'm-id',
+    GALLEY_OAUTH_MY_IDP_CLIENT_SECRET: 'm-secret',
+    GALLEY_OAUTH_GITHUB_CLIENT_ID: 'gh-id',
+    GALLEY_OAUTH_GITHUB_CLIENT_SECRET: 'gh-secret',
+  }, []);
+  assert.deepEqual(c.oauthProviders, [
+    { kind: 'github', name: 'github', clientId: 'gh-id', clientSecret: 'gh-secret', webUrl: 'https://github.com', apiUrl: 'https://api.github.com' },
+    { kind: 'oidc', name: 'google', issuer: 'https://accounts.google.com', clientId: 'g-id', clientSecret: 'g-secret' },
+    // The issuer is kept exactly as given: it must match the provider's discovery document.
+    { kind: 'oidc', name: 'my_idp', issuer: 'https://idp.example.com/realms/x/', clientId: 'm-id', clientSecret: 'm-secret' },
+  ]);
+  assert.deepEqual(loadConfig({}, []).oauthProviders, []);
+  assert.equal(loadConfig({}, []).mfaIssuer, 'Galley');
+});
+
+test('OAuth providers: incomplete or insecure settings are refused', () => {
+  assert.throws(() => loadConfig({ GALLEY_OAUTH_X_ISSUER: 'https://x.example', GALLEY_OAUTH_X_CLIENT_ID: 'id' }, []), /GALLEY_OAUTH_X_CLIENT_SECRET/);
+  assert.throws(() => loadConfig({ GALLEY_OAUTH_X_CLIENT_ID: 'id', GALLEY_OAUTH_X_CLIENT_SECRET: 's' }, []), /GALLEY_OAUTH_X_ISSUER/);
+  assert.throws(() => loadConfig({ GALLEY_OAUTH_X_ISSUER: 'http://idp.example', GALLEY_OAUTH_X_CLIENT_ID: 'id', GALLEY_OAUTH_X_CLIENT_SECRET: 's' }, []), /https/);
+  assert.throws(() => loadConfig({ GALLEY_OAUTH_X_ISSUER: 'nope', GALLEY_OAUTH_X_CLIENT_ID: 'id', GALLEY_OAUTH_X_CLIENT_SECRET: 's' }, []), /not a URL/);
+  assert.throws(() => loadConfig({ GALLEY_OAUTH_1X_ISSUER: 'https://x.example', GALLEY_OAUTH_1X_CLIENT_ID: 'id', GALLEY_OAUTH_1X_CLIENT_SECRET: 's' }, []), /start with a letter/);
+  const local = loadConfig({ GALLEY_OAUTH_DEV_ISSUER: 'http://127.0.0.1:9000', GALLEY_OAUTH_DEV_CLIENT_ID: 'id', GALLEY_OAUTH_DEV_CLIENT_SECRET: 's' }, []);
+  assert.equal(local.oauthProviders[0]!.name, 'dev', 'plain http is fine on this machine');
+});

@@ -228,7 +228,8 @@ describe('OpenAPI document', () => {
       'deletePostsRecord', 'listBlogAuthorsRecords', 'listUsersRecords',
     ]) assert.ok(ids.includes(id), id);
     // Each documented auth path is served: accounts-openapi.test.ts checks them against the running routes.
-    for (const p of ['/api/v1/auth/login', '/api/v1/auth/logout', '/api/v1/auth/me', '/api/v1/auth/register', '/api/v1/auth/mfa', '/api/v1/auth/mfa/verify']) assert.ok(paths[p], p);
+    for (const p of ['/api/v1/auth/login', '/api/v1/auth/logout', '/api/v1/auth/me', '/api/v1/auth/register', '/api/v1/auth/mfa', '/api/v1/auth/mfa/verify',
+      '/api/v1/auth/mfa/totp', '/api/v1/auth/mfa/totp/confirm', '/api/v1/auth/mfa/recovery-codes', '/api/v1/auth/oauth', '/api/v1/auth/oauth/{provider}', '/api/v1/auth/oauth/{provider}/callback']) assert.ok(paths[p], p);
     // Stable: the same collections in another order give the same document.
     assert.deepEqual(buildOpenApiDocument([...SAMPLE].reverse(), { version: '1.2.3' }), doc);
   });
@@ -242,7 +243,7 @@ describe('OpenAPI document', () => {
     }
     const list = obj(obj(obj(doc.paths)['/api/v1/collections/posts/records']).get);
     const params = (list.parameters as unknown[]).map((p) => resolve(doc, p));
-    assert.deepEqual(params.filter((p) => p.in === 'query').map((p) => p.name), ['filter', 'sort', 'limit', 'cursor', 'fields', 'expand', 'count']);
+    assert.deepEqual(params.filter((p) => p.in === 'query').map((p) => p.name), ['filter', 'sort', 'limit', 'cursor', 'fields', 'expand', 'search', 'facets', 'count']);
     assert.deepEqual(obj(params.find((p) => p.name === 'limit')!.schema), { type: 'integer', minimum: 1, maximum: 200, default: 20 });
     const create = obj(obj(obj(doc.paths)['/api/v1/collections/posts/records']).post);
     assert.ok((create.parameters as unknown[]).map((p) => resolve(doc, p)).some((p) => p.name === 'Idempotency-Key' && p.in === 'header'));
@@ -269,7 +270,9 @@ describe('OpenAPI document', () => {
       }
       for (const [status, response] of responses.filter(([s]) => Number(s) < 400)) {
         const content = resolve(doc, response).content;
-        if (content !== undefined) assert.deepEqual(Object.keys(obj(content)), ['application/json'], `${method} ${path} ${status}`);
+        // Prometheus scrapes text; everything else answers JSON.
+        const expected = path === '/metrics' ? ['text/plain'] : ['application/json'];
+        if (content !== undefined) assert.deepEqual(Object.keys(obj(content)), expected, `${method} ${path} ${status}`);
       }
     }
     // Every code has an example under its status; 429 and 503 say when to retry.

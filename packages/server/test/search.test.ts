@@ -140,7 +140,7 @@ await describeEachDialect('search', (dialect) => {
     const hostile = [
       '"', "'", '"roses', 'roses"', 'roses AND', 'OR roses', 'NOT roses', 'roses NEAR(x)', 'title:roses', 'roses*', '*', '^roses',
       '-roses', '(roses', 'roses)', '{roses}', 'ro:ses', '\\', '\u0000roses', 'roses\u0007\u001b[31m', '!!!', '&|!', "'; DROP TABLE articles; --",
-      'rose\u0301s', '𝔯𝔬𝔰𝔢𝔰', 'roses'.padEnd(4000, 'x'), 'x'.repeat(8000),
+      'rose\u0301s', '𝔯𝔬𝔰𝔢𝔰', 'roʼses', 'ʼ', 'ʺroses', 'x＼y', 'ro＇ses', 'roses'.padEnd(4000, 'x'), 'x'.repeat(8000),
     ];
     for (const text of hostile) {
       const res = await search(text, '', null);

@@ -11,6 +11,8 @@ export interface GalleyConfig {
   /** Absent: SQLite in the data folder. */
   databaseUrl?: string;
   redisUrl?: string;
+  /** Prefix of every Redis key and channel (GALLEY_REDIS_PREFIX), so deployments can share one Redis. */
+  redisPrefix: string;
   /** STORAGE_URL: a local folder (default) or an S3 bucket. */
   storage: StorageConfig;
   publicUrl: string;
@@ -20,6 +22,8 @@ export interface GalleyConfig {
   logLevel: string;
   /** Pool size for PostgreSQL. */
   dbPoolSize: number;
+  /** GALLEY_JOB_CONCURRENCY: background jobs (thumbnails, cleanup) run at once by this instance. */
+  jobConcurrency: number;
   /** GALLEY_SECRET; absent: generated once and kept in the database (core/secrets.ts). */
   secret?: string;
   /** SMTP_URL; absent: mails are written to `<dataDir>/mail/`. */
@@ -28,8 +32,6 @@ export interface GalleyConfig {
   mailFrom: string;
   /** GALLEY_AUTH_HIDE_ACCOUNTS: no response tells whether an account exists (registration answers 202). */
   hideAccounts: boolean;
-  /** GALLEY_REDIS_PREFIX: the prefix of every Redis key, so several deployments can share one Redis. */
-  redisPrefix: string;
   /** GALLEY_AUDIT_RETENTION_DAYS: audit entries older than this are deleted. */
   auditRetentionDays: number;
   /** GALLEY_RATE_LIMITS (default on): off turns the account endpoints' rate limits off. */
@@ -38,7 +40,22 @@ export interface GalleyConfig {
   changesRetention: { hours: number; rows: number };
   /** The issuer name authenticator apps show for Galley's TOTP entries (GALLEY_MFA_ISSUER). */
   mfaIssuer: string;
+  /** Statements at least this slow are logged with their plan (GALLEY_SLOW_QUERY_MS; 0: never). */
+  slowQueryMs: number;
+  /** Bearer token that may read GET /metrics besides superusers (GALLEY_METRICS_TOKEN). */
+  metricsToken?: string;
+  /** Public reads kept by the server-side cache (GALLEY_READ_CACHE_ENTRIES; 0: no cache). */
+  readCacheEntries: number;
+  /** Realtime connections: ping interval (GALLEY_REALTIME_PING_SECONDS) and send-buffer bound (GALLEY_REALTIME_BUFFER_BYTES). */
+  realtime: { pingIntervalMs: number; maxBufferBytes: number };
+  /** Sign-in providers from GALLEY_OAUTH_<NAME>_*, by lower-cased name. */
+  oauthProviders: OAuthProviderConfig[];
 }
+
+/** An OpenID Connect provider found by discovery, or the GitHub preset (GitHub speaks OAuth 2 but not OpenID Connect). */
+export type OAuthProviderConfig =
+  | { kind: 'oidc'; name: string; issuer: string; clientId: string; clientSecret: string }
+  | { kind: 'github'; name: 'github'; clientId: string; clientSecret: string; webUrl: string; apiUrl: string };
 
 export class ConfigError extends Error {}
 
@@ -76,10 +93,62 @@ function parseSwitch(name: string, value: string): boolean {
   throw new ConfigError(`${name} must be on or off, got "${value}"`);
 }
 
+function parseCount(name: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new ConfigError(`${name} must be a whole number ≥ 0, got "${value}"`);
+  return n;
+}
+
 function parsePositiveInt(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer, got "${value}"`);
   return n;
+}
+
+function parseHttpUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} is not a URL: "${value}"`);
+  }
+  // Plain HTTP only to this machine (a provider in development or a test); anywhere else a token would cross the network in clear.
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new ConfigError(`${name} must be an https:// URL (http:// only for 127.0.0.1 or localhost)`);
+  // As given: an OpenID issuer must match its discovery document character for character (trailing slash included).
+  return value;
+}
+
+/**
+ * GALLEY_OAUTH_<NAME>_CLIENT_ID, _CLIENT_SECRET and _ISSUER make provider `<name>` (lower-cased);
+ * NAME=GITHUB needs no issuer (GALLEY_OAUTH_GITHUB_URL and _API_URL point it at GitHub Enterprise).
+ */
+function parseOAuthProviders(env: Env): OAuthProviderConfig[] {
+  const names = new Set<string>();
+  for (const key of Object.keys(env)) {
+    const match = /^GALLEY_OAUTH_([A-Z0-9_]+?)_(CLIENT_ID|CLIENT_SECRET|ISSUER)$/.exec(key);
+    if (match && env[key]) names.add(match[1]!);
+  }
+  return [...names].sort().map((NAME): OAuthProviderConfig => {
+    const prefix = `GALLEY_OAUTH_${NAME}_`;
+    const clientId = env[`${prefix}CLIENT_ID`];
+    const clientSecret = env[`${prefix}CLIENT_SECRET`];
+    if (!clientId || !clientSecret) throw new ConfigError(`${prefix}CLIENT_ID and ${prefix}CLIENT_SECRET must be set together`);
+    if (!/^[A-Z][A-Z0-9_]{0,39}$/.test(NAME)) throw new ConfigError(`OAuth provider name "${NAME}" must start with a letter (A-Z, 0-9, _; at most 40)`);
+    if (NAME === 'GITHUB') {
+      return {
+        kind: 'github',
+        name: 'github',
+        clientId,
+        clientSecret,
+        webUrl: parseHttpUrl(`${prefix}URL`, env[`${prefix}URL`] || 'https://github.com').replace(/\/+$/, ''),
+        apiUrl: parseHttpUrl(`${prefix}API_URL`, env[`${prefix}API_URL`] || 'https://api.github.com').replace(/\/+$/, ''),
+      };
+    }
+    const issuer = env[`${prefix}ISSUER`];
+    if (!issuer) throw new ConfigError(`${prefix}ISSUER must be set: the OpenID Connect issuer URL of provider ${NAME.toLowerCase()}`);
+    return { kind: 'oidc', name: NAME.toLowerCase(), issuer: parseHttpUrl(`${prefix}ISSUER`, issuer), clientId, clientSecret };
+  });
 }
 
 export function loadConfig(env: Env = process.env, argv: readonly string[] = process.argv.slice(2), cwd = process.cwd()): GalleyConfig {
@@ -106,6 +175,8 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
   if (Boolean(email) !== Boolean(password)) {
     throw new ConfigError('GALLEY_ADMIN_EMAIL and GALLEY_ADMIN_PASSWORD must be set together');
   }
+  const metricsToken = env.GALLEY_METRICS_TOKEN || undefined;
+  if (metricsToken && metricsToken.length < 16) throw new ConfigError('GALLEY_METRICS_TOKEN must be at least 16 characters');
   const secret = env.GALLEY_SECRET || undefined;
   if (secret && secret.length < 32) throw new ConfigError('GALLEY_SECRET must be at least 32 characters (or unset: one is generated)');
   return {
@@ -114,6 +185,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     dataDir,
     databaseUrl,
     redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.GALLEY_REDIS_PREFIX ?? 'galley:',
     storage: parseStorageUrl(env.STORAGE_URL || undefined, dataDir, env, (m) => new ConfigError(m)),
     publicUrl,
     allowedOrigins,
@@ -121,11 +193,11 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     admin: email && password ? { email, password } : undefined,
     logLevel: env.GALLEY_LOG_LEVEL ?? 'info',
     dbPoolSize: parsePositiveInt('GALLEY_DB_POOL_SIZE', env.GALLEY_DB_POOL_SIZE ?? '10'),
+    jobConcurrency: parsePositiveInt('GALLEY_JOB_CONCURRENCY', env.GALLEY_JOB_CONCURRENCY ?? '2'),
     secret,
     smtpUrl: parseSmtpUrl(env.SMTP_URL),
     mailFrom: env.GALLEY_MAIL_FROM || `Galley <no-reply@${new URL(publicUrl).hostname}>`,
     hideAccounts: parseBoolean('GALLEY_AUTH_HIDE_ACCOUNTS', env.GALLEY_AUTH_HIDE_ACCOUNTS),
-    redisPrefix: env.GALLEY_REDIS_PREFIX ?? 'galley:',
     auditRetentionDays: parsePositiveInt('GALLEY_AUDIT_RETENTION_DAYS', env.GALLEY_AUDIT_RETENTION_DAYS ?? '90'),
     rateLimits: parseSwitch('GALLEY_RATE_LIMITS', env.GALLEY_RATE_LIMITS ?? 'on'),
     changesRetention: {
@@ -133,6 +205,14 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
       rows: parsePositiveInt('GALLEY_CHANGES_RETENTION_ROWS', env.GALLEY_CHANGES_RETENTION_ROWS ?? '1000000'),
     },
     mfaIssuer: env.GALLEY_MFA_ISSUER || 'Galley',
+    slowQueryMs: parseCount('GALLEY_SLOW_QUERY_MS', env.GALLEY_SLOW_QUERY_MS ?? '500'),
+    metricsToken,
+    readCacheEntries: parseCount('GALLEY_READ_CACHE_ENTRIES', env.GALLEY_READ_CACHE_ENTRIES ?? '1000'),
+    realtime: {
+      pingIntervalMs: 1000 * parsePositiveInt('GALLEY_REALTIME_PING_SECONDS', env.GALLEY_REALTIME_PING_SECONDS ?? '30'),
+      maxBufferBytes: parsePositiveInt('GALLEY_REALTIME_BUFFER_BYTES', env.GALLEY_REALTIME_BUFFER_BYTES ?? String(1024 * 1024)),
+    },
+    oauthProviders: parseOAuthProviders(env),
   };
 }
 

@@ -70,6 +70,7 @@ export class AccountMail {
     if (!used || !user || user.email !== used.email) throw invalidLink();
     await this.auth.setPassword(user.id, password);
     const revoked = await this.auth.sessions.revokeAll(user.id);
+    await this.auth.sessionsEnded({ userId: user.id });
     await this.auth.markVerified(user.id, used.email);
     await this.auth.audit.record({ action: 'password.reset', user: user.id, meta, detail: { sessionsRevoked: revoked } });
     return user;

@@ -14,10 +14,12 @@ import { newRecordId, rowToRecord, selectColumns } from './record-rows.ts';
 import { validateRecordBody } from './record-validation.ts';
 import { SessionStore, type SessionMeta } from './sessions.ts';
 import { encodeValue } from '../db/column-types.ts';
-import { quoteIdent as q, SqlParams, UniqueViolationError, type Database, type Queryable } from '../db/database.ts';
+import { quoteIdent as q, SqlParams, UniqueViolationError, type Database, type Queryable, type Transaction } from '../db/database.ts';
 
 export { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS, type SessionMeta } from './sessions.ts';
-export { hashToken } from './auth-tokens.ts';
+import { hashToken } from './auth-tokens.ts';
+
+export { hashToken };
 
 /** The password_hash of an account that has none (created through OAuth): no password verifies against it. */
 const NO_PASSWORD = '';
@@ -27,8 +29,15 @@ type StoredUser = AuthUser & { passwordHash: string };
 const ROLE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
 const MAX_ROLES = 20;
 
+/** The stored (hashed) form of a session token: how sessions are named when they end, never the token itself. */
+export const sessionTokenHash = hashToken;
+
+/** Sessions that just ended: one, by its token hash (logout), or any of a user's (revocations, resets). */
+export type SessionsEnded = { tokenHash: string } | { userId: string };
+
 export class AuthService {
   readonly sessions: SessionStore;
+  private readonly endedListeners = new Set<(ended: SessionsEnded) => Promise<void>>();
 
   constructor(
     private readonly db: Database,
@@ -168,13 +177,17 @@ export class AuthService {
   }
 
   /** Ends every session of a user (their account was taken over by its proven owner, for example). */
-  async revokeSessions(userId: string, via: Queryable = this.db): Promise<void> {
+  async revokeSessions(userId: string, via: Queryable | Transaction = this.db): Promise<void> {
     await this.sessions.revokeAll(userId, undefined, via);
+    // Inside a transaction the sessions are gone only once it commits: say so then.
+    if ('afterCommit' in via) via.afterCommit(() => void this.sessionsEnded({ userId }));
+    else await this.sessionsEnded({ userId });
   }
 
   async logout(token: string, meta: SessionMeta = {}): Promise<void> {
     const session = await this.sessions.find(token);
     await this.sessions.revokeToken(token);
+    await this.sessionsEnded({ tokenHash: hashToken(token) });
     if (session) await this.audit.record({ action: 'logout', user: session.userId, meta });
   }
 
@@ -211,6 +224,7 @@ export class AuthService {
     }
     await this.setPassword(user.id, password);
     const revoked = await this.sessions.revokeAll(user.id);
+    await this.sessionsEnded({ userId: user.id });
     await this.audit.record({ action: 'password.changed', user: user.id, meta, detail: { sessionsRevoked: revoked } });
     return this.signIn(AuthService.publicUser(stored), meta, 'password_change');
   }
@@ -231,6 +245,7 @@ export class AuthService {
       await tx.run(`UPDATE "users" SET "roles" = ${p.add(JSON.stringify(next))}, "updated" = ${p.add(new Date().toISOString())} WHERE "id" = ${p.add(userId)}`, p.values);
       await this.sessions.revokeAll(userId, undefined, tx);
     });
+    await this.sessionsEnded({ userId });
     await this.audit.record({ action: 'roles.changed', user: userId, actor: actor.id, meta, detail: { before: before.roles, after: next } });
     return (await this.userById(userId))!;
   }
@@ -243,5 +258,18 @@ export class AuthService {
       p.values,
     );
     return result.changes > 0;
+  }
+
+  /**
+   * Hears about sessions that ended, so long-lived connections (realtime) lose their access at once.
+   * Every path that deletes or invalidates sessions calls `sessionsEnded` after doing so.
+   */
+  onSessionsEnded(listener: (ended: SessionsEnded) => Promise<void>): void {
+    this.endedListeners.add(listener);
+  }
+
+  /** Tells the listeners; resolves when they have acted (local connections are closed by then). */
+  async sessionsEnded(ended: SessionsEnded): Promise<void> {
+    await Promise.all([...this.endedListeners].map((fn) => fn(ended)));
   }
 }

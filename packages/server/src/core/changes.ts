@@ -100,8 +100,13 @@ export class ChangeLog {
 
   /** The number of the last committed change (0 before the first). */
   async head(): Promise<number> {
-    const row = await this.db.get<{ seq: number }>(`SELECT "seq" FROM "_changes_head" WHERE "id" = 1`);
-    return Number(row!.seq);
+    return (await this.bounds()).head;
+  }
+
+  /** The last committed number, and the last pruned one: readers may resume from any position in between. */
+  async bounds(): Promise<{ head: number; pruned: number }> {
+    const row = await this.db.get<{ seq: number; pruned: number }>(`SELECT "seq", "pruned" FROM "_changes_head" WHERE "id" = 1`);
+    return { head: Number(row!.seq), pruned: Number(row!.pruned) };
   }
 
   /** Up to `limit` changes after `after`, in order. */

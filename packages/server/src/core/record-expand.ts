@@ -11,7 +11,7 @@ import { quoteIdent as q, SqlParams, type Queryable } from '../db/database.ts';
 const MAX_PATHS = 10;
 const MAX_DEPTH = 3;
 
-interface ExpandTree {
+export interface ExpandTree {
   [field: string]: ExpandTree;
 }
 

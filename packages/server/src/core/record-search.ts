@@ -38,8 +38,8 @@ export interface SearchSql {
 }
 
 /**
- * Every word must match, the last one as a prefix (as-you-type). `params` gets one value: the
- * query text, built only from words, which can hold no quote or operator of either syntax.
+ * Every word must match, the last one as a prefix (as-you-type). The words can hold no quote or
+ * operator of either syntax; the query is assembled from them here, never taken from the user.
  */
 export function searchSql(collection: CollectionDef, words: string[], alias: string, params: SqlParams): SearchSql {
   if (collection.search.length === 0) {
@@ -49,9 +49,15 @@ export function searchSql(collection: CollectionDef, words: string[], alias: str
   }
   const last = words.length - 1;
   if (params.dialect === 'postgres') {
-    const query = words.map((w, i) => `'${w}'${i === last ? ':*' : ''}`).join(' & ');
-    // One placeholder, used twice: PostgreSQL numbers its parameters.
-    const tsquery = `to_tsquery('simple'::regconfig, galley_fold(${params.add(query)}))`;
+    // Folding happens in SQL (unaccent) and may turn a letter into a quote (U+02BC → '), so the
+    // words reach tsquery only through plainto_tsquery, which reads no syntax; the last word's
+    // lexemes, in tsquery's own escaped text form, get the prefix mark.
+    const whole = `plainto_tsquery('simple'::regconfig, galley_fold(${params.add(words.slice(0, last).join(' '))}))`;
+    const prefix =
+      `(SELECT CASE WHEN numnode("p") = 0 THEN "p" ELSE ("p"::text || ':*')::tsquery END ` +
+      `FROM plainto_tsquery('simple'::regconfig, galley_fold(${params.add(words[last])})) AS "p")`;
+    // The placeholders are used twice (condition and score): PostgreSQL numbers its parameters.
+    const tsquery = `(${whole} && ${prefix})`;
     const doc = `${alias}.${q(SEARCH_COLUMN)}`;
     return { join: '', where: `${doc} @@ ${tsquery}`, score: `ts_rank(${doc}, ${tsquery})::float8` };
   }

@@ -1,8 +1,8 @@
 // The record service: get, list, create, update and delete records of any collection, with
 // validation, rules, relations, expansion, optimistic concurrency and idempotent creates.
 
-import { ExprError } from '@galley/expr';
-import type { FieldError } from '@galley/protocol';
+import { ExprError, type Expr } from '@galley/expr';
+import type { FacetCount, FieldError } from '@galley/protocol';
 import { ApiError } from './api-error.ts';
 import { findField, isMultiValue, type CollectionDef, type RuleName } from './collection-model.ts';
 import type { Caller } from './caller.ts';
@@ -10,9 +10,12 @@ import type { CollectionService } from './collections.ts';
 import { accessSql, parseCached, requestContext, ruleAccess } from './record-access.ts';
 import { expandRecords, parseExpand } from './record-expand.ts';
 import { decodeCursor, encodeCursor, keysetSql, orderBySql, parseSort } from './record-query.ts';
+import { facetCounts, facetSql, parseFacets, withoutOwnTerms, type FacetRequest } from './record-facets.ts';
 import { encodeRankCursor, rankKeysetSql, rankOrderSql, searchSql, searchWords, type SearchSql } from './record-search.ts';
 import { etagOfJson, newRecordId, recordEtag, recordFromSelect, selectColumns, visibleRecord, type ApiRecord } from './record-rows.ts';
 import { validateRecordBody } from './record-validation.ts';
+import type { SearchInsights } from './search-insights.ts';
+import { isPublicRead } from './read-cache.ts';
 import type { ChangeLog } from './changes.ts';
 import { IdempotencyStore, requestHash, type StoredResponse } from './idempotency.ts';
 import { compileFilter } from '../rules/filter-compiler.ts';
@@ -29,6 +32,8 @@ export interface ListOptions {
   count?: boolean;
   /** Full-text search over the collection's `search` fields. */
   search?: string;
+  /** `status,tags,price:0,10,50`: counts per value (or bucket) under the search and filter. */
+  facets?: string;
 }
 
 /** The rows a list matches, before its order and cursor. */
@@ -42,6 +47,7 @@ export interface ListResult {
   items: ApiRecord[];
   nextCursor: string | null;
   totalItems?: number;
+  facets?: Record<string, FacetCount[]>;
 }
 
 export interface WriteResult {
@@ -62,21 +68,32 @@ export class RecordService {
     private readonly db: Database,
     private readonly collections: CollectionService,
     private readonly changes: ChangeLog,
+    /** Told of every first-page search and how many results it found. */
+    private readonly insights?: SearchInsights,
   ) {
     this.idempotency = new IdempotencyStore(db);
   }
 
   private readonly resolve = (name: string) => this.collections.get(name);
 
-  /** A user-supplied filter as SQL; parse and type errors become 400 invalid_filter with the position. */
-  private filterSql(collection: CollectionDef, filter: string, caller: Caller, params: SqlParams): string {
+  /** A user-supplied filter, parsed; a parse error is 400 invalid_filter with the position. */
+  private parseFilter(filter: string | undefined): Expr | undefined {
+    if (filter === undefined || filter.trim() === '') return undefined;
     try {
-      return compileFilter(parseCached(filter), {
+      return parseCached(filter);
+    } catch (err) {
+      throw asInvalidFilter(err);
+    }
+  }
+
+  /** A parsed filter as SQL; type errors become 400 invalid_filter with the position. */
+  private filterSql(collection: CollectionDef, filter: Expr, caller: Caller, params: SqlParams): string {
+    try {
+      return compileFilter(filter, {
         collection, resolveCollection: this.resolve, dialect: params.dialect, params, alias: ALIAS, request: requestContext(caller),
       });
     } catch (err) {
-      if (err instanceof ExprError) throw new ApiError('invalid_filter', `filter: ${err.message}`, undefined, { position: err.position });
-      throw err;
+      throw asInvalidFilter(err);
     }
   }
 
@@ -94,6 +111,25 @@ export class RecordService {
     const forUpdate = lock && db.dialect === 'postgres' ? ' FOR UPDATE' : '';
     const row = await db.get(`SELECT ${selectColumns(collection, ALIAS)} FROM ${q(collection.name)} ${ALIAS} WHERE ${where.join(' AND ')}${forUpdate}`, params.values);
     return row ? recordFromSelect(collection, row, db.dialect) : undefined;
+  }
+
+  /** Whether a list (`list`) or record (`view`) read of `name` gives every caller the same answer. */
+  isPublic(name: string, rule: 'list' | 'view', expand: string | undefined): boolean {
+    const collection = this.collections.require(name);
+    const tree = expand ? parseExpand(collection, expand, this.resolve) : undefined;
+    return isPublicRead(collection, rule, tree, this.resolve);
+  }
+
+  /** Records of `collection` by id, as stored: no rule applied (for internal checks, such as realtime's rules). */
+  async findByIds(collection: CollectionDef, ids: string[]): Promise<ApiRecord[]> {
+    const out: ApiRecord[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const params = new SqlParams(this.db.dialect);
+      const list = ids.slice(i, i + 500).map((id) => params.add(id)).join(', ');
+      const rows = await this.db.all(`SELECT ${selectColumns(collection, ALIAS)} FROM ${q(collection.name)} ${ALIAS} WHERE ${ALIAS}."id" IN (${list})`, params.values);
+      for (const row of rows) out.push(recordFromSelect(collection, row, this.db.dialect));
+    }
+    return out;
   }
 
   async get(caller: Caller, name: string, id: string, options: { expand?: string; fields?: string[] } = {}): Promise<WriteResult> {
@@ -115,12 +151,12 @@ export class RecordService {
    * What a list matches — search, list rule, filter — as a FROM clause and conditions, built in the
    * order the SQL reads (SQLite placeholders are positional: the search condition comes first).
    */
-  private matching(collection: CollectionDef, caller: Caller, options: ListOptions, words: string[], params: SqlParams): Matching {
+  private matching(collection: CollectionDef, caller: Caller, filter: Expr | undefined, words: string[], params: SqlParams): Matching {
     const search = words.length > 0 ? searchSql(collection, words, ALIAS, params) : undefined;
     const where: string[] = search ? [search.where] : [];
     const rule = this.ruleSql(collection, 'list', caller, params);
     if (rule) where.push(`(${rule})`);
-    if (options.filter !== undefined && options.filter.trim() !== '') where.push(`(${this.filterSql(collection, options.filter, caller, params)})`);
+    if (filter) where.push(`(${this.filterSql(collection, filter, caller, params)})`);
     return { from: `${q(collection.name)} ${ALIAS}${search?.join ?? ''}`, where, search };
   }
 
@@ -133,12 +169,14 @@ export class RecordService {
     checkFields(collection, options.fields);
     const limit = options.limit ?? DEFAULT_LIMIT;
     const words = options.search === undefined ? [] : searchWords(options.search);
+    const facets = options.facets === undefined ? [] : parseFacets(collection, options.facets);
+    const filter = this.parseFilter(options.filter);
     // A search is ordered by relevance unless a sort is asked for.
     const ranked = words.length > 0 && (options.sort === undefined || options.sort.trim() === '');
     const keys = ranked ? [] : parseSort(collection, options.sort);
     const tree = options.expand ? parseExpand(collection, options.expand, this.resolve) : undefined;
     const params = new SqlParams(this.db.dialect);
-    const { from, where, search } = this.matching(collection, caller, options, words, params);
+    const { from, where, search } = this.matching(collection, caller, filter, words, params);
     // The count ignores the cursor: keep the conditions and values as they are before it is added.
     const countWhere = options.count ? [...where] : [];
     const countValues = options.count ? [...params.values] : [];
@@ -164,7 +202,22 @@ export class RecordService {
       const row = await this.db.get<{ n: number }>(countSql, countValues);
       result.totalItems = Number(row?.n ?? 0);
     }
+    if (words.length > 0 && !options.cursor) this.insights?.record(collection.name, words, items.length);
+    if (facets.length > 0) result.facets = await this.countFacets(collection, caller, filter, words, facets);
     return result;
+  }
+
+  /** Each facet counts the list's matches without its own filter terms: one query per facet. */
+  private async countFacets(collection: CollectionDef, caller: Caller, filter: Expr | undefined, words: string[], requests: FacetRequest[]): Promise<Record<string, FacetCount[]>> {
+    const out: Record<string, FacetCount[]> = {};
+    for (const request of requests) {
+      const params = new SqlParams(this.db.dialect);
+      const own = withoutOwnTerms(filter, request.field.name);
+      const sql = facetSql(request, ALIAS, params, () => this.matching(collection, caller, own, words, params));
+      const rows = await this.db.all(sql, params.values);
+      out[request.field.name] = facetCounts(request, rows);
+    }
+    return out;
   }
 
   /** Denied writes: 401 for anonymous callers (credentials would help), 403 otherwise. */
@@ -339,6 +392,10 @@ export function etagMatches(header: string, etag: string): boolean {
   if (header.trim() === '*') return true;
   const value = etag.replace(/^W\//, '');
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === value);
+}
+
+function asInvalidFilter(err: unknown): unknown {
+  return err instanceof ExprError ? new ApiError('invalid_filter', `filter: ${err.message}`, undefined, { position: err.position }) : err;
 }
 
 /** `fields=` must name fields of the collection (or `expand`): a typo is a 400, not a silently empty record. */

@@ -90,10 +90,11 @@ export class SessionStore {
     }));
   }
 
-  /** Revokes one of the user's sessions; false when the user has no such session. */
-  async revoke(userId: string, sessionId: string): Promise<boolean> {
+  /** Revokes one of the user's sessions; its token hash, or undefined when the user has no such session. */
+  async revoke(userId: string, sessionId: string): Promise<string | undefined> {
     const p = new SqlParams(this.db.dialect);
-    return (await this.db.run(`DELETE FROM "_sessions" WHERE "id" = ${p.add(sessionId)} AND "user_id" = ${p.add(userId)}`, p.values)).changes > 0;
+    const row = await this.db.get<{ token_hash: string }>(`DELETE FROM "_sessions" WHERE "id" = ${p.add(sessionId)} AND "user_id" = ${p.add(userId)} RETURNING "token_hash"`, p.values);
+    return row?.token_hash;
   }
 
   /** Revokes every session of the user (but `keep`, when given); the number revoked. */

@@ -7,8 +7,11 @@ import type { Database } from './database.ts';
 import { PostgresDatabase } from './postgres.ts';
 import { SqliteDatabase } from './sqlite.ts';
 
+/** The SQLite database's file name inside the data folder. */
+export const SQLITE_FILE = 'data.db';
+
 export function connectDatabase(options: { databaseUrl?: string; dataDir: string; poolSize: number }): Database {
   if (options.databaseUrl) return new PostgresDatabase({ connectionString: options.databaseUrl, max: options.poolSize });
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  return new SqliteDatabase({ filename: path.join(options.dataDir, 'data.db') });
+  return new SqliteDatabase({ filename: path.join(options.dataDir, SQLITE_FILE) });
 }

@@ -19,7 +19,7 @@ export interface Queryable {
    * Tells every instance sharing the database (see Database.listen) that `channel` changed, once
    * the surrounding transaction commits. A no-op on SQLite, which serves a single process.
    */
-  notify(channel: string): Promise<void>;
+  notify(channel: string, payload?: string): Promise<void>;
 }
 
 /** The handle a transaction body receives: a Queryable that can also hook the commit. */
@@ -43,11 +43,11 @@ export interface Database extends Queryable {
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /**
-   * Calls `listener` after any instance commits a `notify(channel)` — and after a lost listening
-   * connection comes back, since notifications may have been missed meanwhile. SQLite: never (one
+   * Calls `listener` with the payload after any instance commits a `notify(channel)` — and with
+   * undefined after a lost listening connection comes back, since notifications may have been missed. SQLite: never (one
    * process owns the file; in-process consumers are told directly).
    */
-  listen(channel: string, listener: () => void): Promise<void>;
+  listen(channel: string, listener: (payload?: string) => void): Promise<void>;
   /** Forgets prepared statements: called after DDL, whose column types cached plans may no longer match. */
   resetStatementCache(): void;
   close(): Promise<void>;

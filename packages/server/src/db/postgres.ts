@@ -70,7 +70,7 @@ export class PostgresDatabase implements Database {
   private generation = 0;
   private readonly poolHandle: Queryable;
   private readonly connectionString: string;
-  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly listeners = new Map<string, Set<(payload?: string) => void>>();
   private listenClient: pg.Client | undefined;
   private closing = false;
 
@@ -118,8 +118,8 @@ export class PostgresDatabase implements Database {
         await client.query(script).catch(rethrow);
       },
       // pg_notify inside a transaction is delivered at commit, and not at all on rollback.
-      notify: async (channel: string) => {
-        await client.query('SELECT pg_notify($1, $2)', [channel, '']).catch(rethrow);
+      notify: async (channel: string, payload = '') => {
+        await client.query('SELECT pg_notify($1, $2)', [channel, payload]).catch(rethrow);
       },
     };
   }
@@ -137,15 +137,15 @@ export class PostgresDatabase implements Database {
   exec(script: string): Promise<void> {
     return this.poolHandle.exec(script);
   }
-  notify(channel: string): Promise<void> {
-    return this.poolHandle.notify(channel);
+  notify(channel: string, payload?: string): Promise<void> {
+    return this.poolHandle.notify(channel, payload);
   }
 
   /**
    * One dedicated connection LISTENs for every channel (a pooled one could be handed to a query
    * mid-notification). When it drops, it reconnects with backoff and calls every listener once.
    */
-  async listen(channel: string, listener: () => void): Promise<void> {
+  async listen(channel: string, listener: (payload?: string) => void): Promise<void> {
     let set = this.listeners.get(channel);
     if (!set) this.listeners.set(channel, (set = new Set()));
     set.add(listener);
@@ -171,7 +171,7 @@ export class PostgresDatabase implements Database {
     };
     client.on('error', lost);
     client.on('end', lost);
-    client.on('notification', (message) => this.listeners.get(message.channel)?.forEach((fn) => fn()));
+    client.on('notification', (message) => this.listeners.get(message.channel)?.forEach((fn) => fn(message.payload)));
     await client.connect();
     this.listenClient = client;
     for (const channel of this.listeners.keys()) await client.query(`LISTEN ${quoteIdent(channel)}`);

@@ -196,6 +196,57 @@ CREATE INDEX "_webhook_deliveries_webhook" ON "_webhook_deliveries" ("webhook_id
 `,
   },
   {
+    // Background jobs (core/jobs.ts), file metadata (core/files.ts) and resumable uploads (core/uploads.ts).
+    version: 6,
+    sql: (d) => {
+      const ts = timestampColumnType(d);
+      const json = d === 'postgres' ? 'JSONB' : 'TEXT';
+      const big = d === 'postgres' ? 'BIGINT' : 'INTEGER';
+      return `
+CREATE TABLE "_jobs" (
+  "id" TEXT PRIMARY KEY,
+  "kind" TEXT NOT NULL,
+  "payload" ${json} NOT NULL,
+  "state" TEXT NOT NULL CHECK ("state" IN ('queued', 'running', 'dead')),
+  "attempts" INTEGER NOT NULL DEFAULT 0,
+  "max_attempts" INTEGER NOT NULL,
+  "run_at" ${ts} NOT NULL,
+  "lease_until" ${ts},
+  "locked_by" TEXT,
+  "last_error" TEXT,
+  "unique_key" TEXT UNIQUE,
+  "created" ${ts} NOT NULL
+);
+CREATE INDEX "_jobs_due" ON "_jobs" ("state", "run_at");
+CREATE TABLE "_files" (
+  "id" TEXT PRIMARY KEY,
+  "collection" TEXT NOT NULL,
+  "record_id" TEXT NOT NULL,
+  "field" TEXT NOT NULL,
+  "name" TEXT NOT NULL,
+  "original_name" TEXT NOT NULL,
+  "size" ${big} NOT NULL,
+  "sha256" TEXT NOT NULL,
+  "type" TEXT NOT NULL,
+  "uploader" TEXT,
+  "thumbs" ${json} NOT NULL,
+  "created" ${ts} NOT NULL,
+  UNIQUE ("collection", "record_id", "name")
+);
+CREATE TABLE "_uploads" (
+  "id" TEXT PRIMARY KEY,
+  "owner" TEXT,
+  "size" ${big} NOT NULL,
+  "filename" TEXT NOT NULL,
+  "created" ${ts} NOT NULL,
+  "expires" ${ts} NOT NULL,
+  "completed" ${ts}
+);
+CREATE INDEX "_uploads_expires" ON "_uploads" ("expires");
+`;
+    },
+  },
+  {
     // Search (db/search-ddl.ts, core/search-insights.ts): on PostgreSQL, galley_fold() folds case and
     // accents for tsvector columns — with the unaccent extension when it can be had (it is "trusted":
     // a database owner may create it), case only otherwise, so a server never fails to start for it.
@@ -215,7 +266,7 @@ CREATE TABLE "_search_terms" (
 CREATE INDEX "_search_terms_zero" ON "_search_terms" ("zero_results", "last_searched");
 `,
   },
-  // Steps are appended in version order as capabilities land (3 accounts, 6 files and jobs).
+  // Steps are appended in version order as capabilities land (3 accounts).
 ];
 
 /** lower(unaccent(x)), schema-qualified and IMMUTABLE (unaccent() itself is only STABLE). */

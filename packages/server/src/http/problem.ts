@@ -2,23 +2,13 @@
 // logged with the request id and answered as a bare 500: no stack, SQL, path or dependency name.
 
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_TITLES, type ErrorCode, type FieldError, type Problem } from '@galley/protocol';
+import type { ErrorCode, FieldError } from '@galley/protocol';
 import { ApiError } from '../core/api-error.ts';
 import { DatabaseUnavailableError } from '../db/database.ts';
 import { StorageUnavailableError } from '../storage/storage.ts';
 
 export function sendProblem(reply: FastifyReply, error: ApiError): FastifyReply {
-  const body: Problem & Record<string, unknown> = {
-    type: 'about:blank',
-    title: ERROR_TITLES[error.code],
-    status: error.status,
-    code: error.code,
-    detail: error.detail,
-    ...(error.fieldErrors ? { errors: error.fieldErrors } : {}),
-    ...(error.position !== undefined ? { position: error.position } : {}),
-    ...error.extra,
-    requestId: String(reply.request.id),
-  };
+  const body = error.toProblem(String(reply.request.id));
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
   return reply.code(error.status).header('content-type', 'application/problem+json').send(JSON.stringify(body));
 }

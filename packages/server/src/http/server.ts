@@ -3,13 +3,18 @@
 
 import crypto from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import zlib from 'node:zlib';
+import compress from '@fastify/compress';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
+import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
 import { ApiError } from '../core/api-error.ts';
 import type { Services } from '../app.ts';
 import { registerJsonParser } from './json-body.ts';
+import { registerRequestMetrics } from './request-metrics.ts';
 import { frameworkErrorHandler, registerProblemHandlers } from './problem.ts';
+import { lazyRequestLogger } from './request-logger.ts';
 import { registerSession } from './session.ts';
 import { accountMailRoutes } from './routes/account-mail.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -20,7 +25,11 @@ import { collectionRoutes } from './routes/collections.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mfaRoutes } from './routes/mfa.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { realtimeRoutes, websocketOptions } from './routes/realtime.ts';
+import { oauthRoutes } from './routes/oauth.ts';
 import { recordRoutes } from './routes/records.ts';
+import { searchInsightRoutes } from './routes/search-insights.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -30,6 +39,8 @@ export interface HttpOptions {
   secureCookies: boolean;
   version: string;
   logger: Logger;
+  /** GALLEY_METRICS_TOKEN: lets a scraper read /metrics without a superuser session. */
+  metricsToken?: string;
 }
 
 export async function buildHttpServer(services: Services, options: HttpOptions): Promise<FastifyInstance> {
@@ -37,6 +48,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    childLoggerFactory: lazyRequestLogger,
     // A caller-chosen id is kept when it is harmless, so traces can cross services.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -51,6 +63,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
     // Strict schemas: a number is not a string, and unknown properties are reported, not dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   }) as unknown as FastifyInstance;
+  await app.register(websocket, websocketOptions(services.realtime));
 
   let closing = false;
   app.addHook('onClose', async () => {
@@ -75,6 +88,16 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
     exposedHeaders: ['etag', 'location', 'retry-after', 'x-request-id', 'upload-offset', 'upload-length', 'tus-resumable'],
     maxAge: 600,
   });
+  // Bodies over 1 KB go out as br or gzip when the client accepts them. Brotli at quality 4 costs
+  // about what gzip does (the default 11 is meant for static assets, not per-request JSON).
+  // Request bodies are not decompressed: the body limit stays a limit on what arrives.
+  await app.register(compress, {
+    threshold: 1024,
+    encodings: ['br', 'gzip'],
+    brotliOptions: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } },
+    globalDecompression: false,
+  });
+  registerRequestMetrics(app, services.metrics);
   registerSession(app, { auth: services.auth, allowedOrigins: options.allowedOrigins });
 
   await app.register(healthRoutes, { db: services.db });
@@ -83,9 +106,13 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(accountMailRoutes, { accountMail: services.accountMail });
   await app.register(sessionRoutes, { auth: services.auth });
   await app.register(accountAdminRoutes, { auth: services.auth, records: services.records });
+  await app.register(oauthRoutes, { oauth: services.oauth, secureCookies: options.secureCookies });
   await app.register(collectionRoutes, { collections: services.collections });
-  await app.register(recordRoutes, { records: services.records });
+  await app.register(recordRoutes, { records: services.records, cache: services.readCache, collectionsVersion: () => services.collections.version });
+  await app.register(searchInsightRoutes, { insights: services.searchInsights });
+  await app.register(metricsRoutes, { metrics: services.metrics, token: options.metricsToken });
   await app.register(batchRoutes, { db: services.db, records: services.records });
+  await app.register(realtimeRoutes, { hub: services.realtime, allowedOrigins: options.allowedOrigins });
   await app.register(docsRoutes, {
     listCollections: async () => services.collections.list(),
     collectionsVersion: () => services.collections.version,

@@ -19,6 +19,10 @@ declare module 'fastify' {
     sessionId?: string;
     authVia?: 'bearer' | 'cookie';
   }
+  interface FastifyContextConfig {
+    /** The route also takes a bearer token of its own (GET /metrics): one that is no session is left to it. */
+    ownBearerToken?: boolean;
+  }
 }
 
 /** What a new session records about the client (shown in `GET /sessions`, written to the audit log). */
@@ -45,6 +49,7 @@ export function registerSession(app: FastifyInstance, deps: { auth: AuthService;
     if (header !== undefined) {
       const match = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(header);
       const session = match ? await deps.auth.authenticateSession(match[1]!) : null;
+      if (!session && request.routeOptions.config.ownBearerToken) return;
       if (!session) throw new ApiError('unauthenticated', 'the bearer token is invalid or expired', undefined, { headers: { 'www-authenticate': 'Bearer' } });
       request.caller = callerFor(session.user);
       request.sessionToken = match![1];

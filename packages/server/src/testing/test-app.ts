@@ -2,6 +2,7 @@
 // port, with a superuser, plus small request helpers for the suites.
 
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -29,13 +30,26 @@ export interface TestResponse {
   body: any;
 }
 
+/**
+ * A port free at the moment, for a test that must know its server's URL before starting it
+ * (an OAuth provider registers the callback URL up front); pass it as env PORT.
+ */
+export async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** `env` overrides the test defaults; `PORT` in it replaces the ephemeral port. */
 export async function createTestApp(dialect: TestDialect = 'sqlite', env: Record<string, string> = {}): Promise<TestApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'galley-test-'));
   const pgdb = dialect === 'postgres' ? await createPostgresDatabase() : undefined;
   const config = loadConfig(
     // Every request of a suite comes from 127.0.0.1: rate limits are off unless a suite turns them on.
     { GALLEY_ADMIN_EMAIL: ADMIN.email, GALLEY_ADMIN_PASSWORD: ADMIN.password, GALLEY_RATE_LIMITS: 'off', ...(pgdb ? { DATABASE_URL: pgdb.url } : {}), ...env },
-    ['--port', '0', '--dir', dir],
+    ['--port', env.PORT ?? '0', '--dir', dir],
   );
   const app = await createApp(config, { logger: pino({ level: process.env.GALLEY_TEST_LOG_LEVEL ?? 'silent' }) });
   const address = await app.listen();
@@ -77,4 +91,12 @@ export async function createTestApp(dialect: TestDialect = 'sqlite', env: Record
   if (login.status !== 200) throw new Error(`test admin login failed: ${login.status} ${login.text}`);
   test.adminToken = login.body.token;
   return test;
+}
+
+/** Creates a user and signs them in: their id and session token. */
+export async function createSignedInUser(t: TestApp, email: string, password = 'a long enough password'): Promise<{ id: string; token: string }> {
+  const user = await t.app.services.auth.createUser({ email, password });
+  const login = await t.request('POST', '/api/v1/auth/login', { body: { email, password }, token: null });
+  if (login.status !== 200) throw new Error(`login of ${email} failed: ${login.status} ${login.text}`);
+  return { id: user.id, token: login.body.token };
 }

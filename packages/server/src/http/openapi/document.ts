@@ -32,9 +32,11 @@ const FIXED_TAGS = [
   { name: 'Health', description: 'Readiness of the server and its database.' },
   { name: 'Auth', description: 'Sessions: sign in, sign out, who am I.' },
   { name: 'MFA', description: 'A second factor (TOTP and recovery codes), and the second step of a sign-in.' },
+  { name: 'OAuth', description: 'Sign-in with OpenID Connect providers and GitHub: a browser flow of redirects.' },
   { name: 'Collections', description: 'Collection definitions (superusers only). Changing one migrates its table in place.' },
   { name: 'Batch', description: 'Several record writes in one transaction.' },
   { name: 'API description', description: 'This document.' },
+  { name: 'Operations', description: 'Metrics and search insights for whoever runs the server.' },
 ];
 
 export function buildOpenApiDocument(collections: CollectionDef[], opts: OpenApiOptions): Record<string, unknown> {

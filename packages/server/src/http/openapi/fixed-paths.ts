@@ -6,6 +6,7 @@ import { NAME_PATTERN } from '../../core/collection-validation.ts';
 import { MAX_BATCH_OPERATIONS } from '../routes/batch.ts';
 import { errorResponses, ref, type OpenApiObject } from './problems.ts';
 import { jsonContent, OPTIONAL_AUTH, REQUIRED_AUTH } from './record-paths.ts';
+import { MAX_INSIGHTS } from '../routes/search-insights.ts';
 import { userSchema } from './record-schemas.ts';
 import { signInPaths, signInSchemas } from './sign-in-paths.ts';
 
@@ -143,6 +144,14 @@ export function fixedSchemas(users: CollectionDef | undefined): Record<string, O
     },
     SessionList: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('schemas', 'SessionInfo') } } },
     User: userSchema(users),
+    FacetCount: {
+      description: 'One entry of a facet: a value with the number of matching records holding it, or a bucket of a number field (`from` ≤ value < `to`; the first bucket has no `from`, the last no `to`).',
+      oneOf: [
+        { type: 'object', required: ['value', 'count'], properties: { value: { type: ['string', 'boolean'] }, count: { type: 'integer', minimum: 0 } }, additionalProperties: false },
+        { type: 'object', required: ['count'], properties: { from: { type: 'number' }, to: { type: 'number' }, count: { type: 'integer', minimum: 0 } }, additionalProperties: false },
+      ],
+      examples: [{ value: 'published', count: 12 }, { from: 10, to: 50, count: 3 }],
+    },
     Session: {
       type: 'object',
       required: ['user', 'token'],
@@ -182,6 +191,28 @@ export function fixedSchemas(users: CollectionDef | undefined): Record<string, O
     },
     CollectionDefinitions: {
       type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('schemas', 'CollectionDefinition') } },
+    },
+    SearchInsights: {
+      type: 'object',
+      required: ['items'],
+      properties: {
+        items: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['collection', 'term', 'searches', 'zeroResults', 'lastResults', 'lastSearched'],
+            properties: {
+              collection: COLLECTION_NAME,
+              term: { type: 'string', description: 'The words searched for, lower-cased, as the index saw them.' },
+              searches: { type: 'integer', minimum: 1 },
+              zeroResults: { type: 'integer', minimum: 0, description: 'How many of those searches found nothing.' },
+              lastResults: { type: 'integer', minimum: 0, description: 'Records on the first page of the latest search.' },
+              lastSearched: { type: 'string', format: 'date-time' },
+            },
+          },
+        },
+      },
+      examples: [{ items: [{ collection: 'products', term: 'blu chair', searches: 14, zeroResults: 14, lastResults: 0, lastSearched: '2026-05-01T10:00:00.000Z' }] }],
     },
     BatchOperation: {
       type: 'object',
@@ -363,6 +394,28 @@ export function fixedPaths(): Record<string, OpenApiObject> {
         description: `${SUPERUSER_NOTE} Filter, sort, cursor, fields, expand and count work as for records; newest first by default.`,
         parameters: ['Filter', 'Sort', 'Limit', 'Cursor', 'Fields', 'Expand', 'Count'].map((name) => ref('parameters', name)),
         responses: { 200: { description: 'A page of entries.', content: jsonContent(ref('schemas', 'AuditList')) }, ...errorResponses(400, 401, 403) },
+      },
+    },
+    '/api/v1/search-insights': {
+      get: {
+        operationId: 'listSearchInsights', tags: ['Operations'], summary: 'What people search for, and what finds nothing', security: REQUIRED_AUTH,
+        description: `${SUPERUSER_NOTE} Terms of first-page searches per collection, most searched first; \`zeroResults=true\` keeps those whose latest search found nothing.`,
+        parameters: [
+          { name: 'collection', in: 'query', required: false, schema: COLLECTION_NAME },
+          { name: 'zeroResults', in: 'query', required: false, schema: { type: 'boolean', default: false } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_INSIGHTS, default: 100 } },
+        ],
+        responses: { 200: { description: 'Search terms.', content: jsonContent(ref('schemas', 'SearchInsights')) }, ...errorResponses(400, 401, 403) },
+      },
+    },
+    '/metrics': {
+      get: {
+        operationId: 'getMetrics', tags: ['Operations'], summary: 'Prometheus metrics', security: REQUIRED_AUTH,
+        description: `${SUPERUSER_NOTE} A scraper may instead send \`Authorization: Bearer <GALLEY_METRICS_TOKEN>\`. Request counts and latencies per route, database statement timings, read cache hits and misses, and gauges of other modules.`,
+        responses: {
+          200: { description: 'The Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } },
+          ...errorResponses(401, 403),
+        },
       },
     },
     '/api/v1/collections': {

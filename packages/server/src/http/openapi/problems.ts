@@ -35,6 +35,7 @@ const CODE_EXAMPLES: Record<ErrorCode, ProblemExample[]> = {
   invalid_token: [{ summary: 'A mail link that is invalid, used or expired', detail: 'the link is invalid, used or expired; ask for a new one' }],
   unauthenticated: [{ summary: 'No valid credentials', detail: 'sign in first' }],
   invalid_credentials: [{ summary: 'Wrong email or password', detail: 'the email or password is wrong' }],
+  oauth_failed: [{ summary: 'An OAuth callback that fails a check', detail: 'the state does not match the sign-in this browser started' }],
   forbidden: [{ summary: 'A rule denies the action', detail: 'only superusers may do this' }],
   not_found: [{ summary: 'No such record, or one the caller may not view', detail: 'The record was not found' }],
   conflict: [

@@ -52,6 +52,21 @@ export function recordParameters(): Record<string, OpenApiObject> {
       { type: 'string' },
       'author',
     ),
+    Search: queryParam(
+      'search',
+      "Full-text search over the collection's `search` fields: every word must match (the last one as a prefix), " +
+        'ignoring case and accents; punctuation and operators are only separators. Results are ranked by relevance unless `sort` is given. ' +
+        'A collection without search fields, or more than 32 words, is `400 bad_request`.',
+      { type: 'string', maxLength: 8192 },
+      'garden roses',
+    ),
+    Facets: queryParam(
+      'facets',
+      'Comma-separated select, boolean and relation fields to count values of (adds `facets`); a number field takes ascending bucket edges after a colon. ' +
+        'An unknown or non-facetable field, or bad edges, is `400 bad_request` (`errors[0].code`: `unknown_field`, `not_facetable`, `invalid_buckets`, `duplicate`, `too_many`).',
+      { type: 'string' },
+      'status,tags,price:0,10,50',
+    ),
     Count: queryParam('count', 'Adds `totalItems`, the number of matching records.', { type: 'boolean', default: false }),
     IfNoneMatch: headerParam('If-None-Match', 'An ETag from an earlier response: `304 Not Modified` if it is still current.', { type: 'string' }),
     IfMatch: headerParam('If-Match', 'The ETag the change is based on: `412 precondition_failed` if the record changed since.', { type: 'string' }),
@@ -68,7 +83,10 @@ export function recordParameters(): Record<string, OpenApiObject> {
 export function sharedHeaders(): Record<string, OpenApiObject> {
   return {
     ETag: { description: 'The version of the representation, for If-None-Match and If-Match.', schema: { type: 'string' } },
-    CacheControl: { description: 'Responses depend on the caller: `private, no-cache`.', schema: { type: 'string' } },
+    CacheControl: {
+      description: '`public, no-cache` when the rule is `""` and nothing in the answer depends on the caller (shared caches may keep it, and revalidate); `private, no-cache` otherwise.',
+      schema: { type: 'string', enum: ['public, no-cache', 'private, no-cache'] },
+    },
     Location: { description: 'The URL of the created resource.', schema: { type: 'string', format: 'uri-reference' } },
     IdempotentReplayed: { description: '`true` when this is the stored response of an earlier request with the same Idempotency-Key.', schema: { type: 'string', enum: ['true'] } },
     RetryAfter: { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } },
@@ -97,7 +115,7 @@ export function recordPaths(collection: CollectionDef): Record<string, OpenApiOb
     summary: `List ${name} records`,
     description: 'The records the list rule lets the caller see, a page at a time (keyset pagination: follow `nextCursor`).',
     security: OPTIONAL_AUTH,
-    parameters: ['Filter', 'Sort', 'Limit', 'Cursor', 'Fields', 'Expand', 'Count', 'IfNoneMatch'].map(param),
+    parameters: ['Filter', 'Sort', 'Limit', 'Cursor', 'Fields', 'Expand', 'Search', 'Facets', 'Count', 'IfNoneMatch'].map(param),
     responses: {
       200: {
         description: 'A page of records.',

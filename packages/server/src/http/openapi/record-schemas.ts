@@ -193,6 +193,11 @@ export function recordSchemas(collection: CollectionDef, known: Set<string>): Re
         items: { type: 'array', items: ref('schemas', names.record) },
         nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null on the last page.' },
         totalItems: { type: 'integer', minimum: 0, description: 'Only with `count=true`: how many records match the filter.' },
+        facets: {
+          type: 'object',
+          description: 'Only with `facets=`: per field, the counts under the search and filter (each field without its own filter terms), most frequent first; number fields in buckets.',
+          additionalProperties: { type: 'array', items: ref('schemas', 'FacetCount') },
+        },
       },
       examples: [{ items: [example], nextCursor: 'eyJrIjpbIjIwMjUtMDEtMTUiXX0', totalItems: 42 }],
     },

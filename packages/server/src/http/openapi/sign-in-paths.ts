@@ -1,8 +1,10 @@
 // The OpenAPI side of the sign-in steps beyond a password (contract §3): MFA enrolment and the
-// `mfaRequired` step, with the schemas they use. fixed-paths.ts merges these into the document.
+// `mfaRequired` step, and OAuth / OpenID Connect sign-in, with the schemas they use.
+// fixed-paths.ts merges these into the document.
 
-import { MFA_TICKET_ATTEMPTS, MFA_TICKET_TTL_MS } from '../../core/sign-in.ts';
 import { RECOVERY_CODE_COUNT } from '../../core/mfa.ts';
+import { OAUTH_FLOW_TTL_MS } from '../../core/oauth.ts';
+import { MFA_TICKET_ATTEMPTS, MFA_TICKET_TTL_MS } from '../../core/sign-in.ts';
 import { errorResponses, ref, type OpenApiObject } from './problems.ts';
 import { jsonContent, REQUIRED_AUTH } from './record-paths.ts';
 
@@ -56,13 +58,50 @@ export function signInSchemas(): Record<string, OpenApiObject> {
       examples: [{ ticket: 'q4Jz7m1fK2p0Xc9vR5tB8nW3yL6hD0sA1eG4uI7oP2k', code: '492039' }],
     },
     RecoveryCodes: RECOVERY_CODES,
+    OAuthProviders: {
+      type: 'object',
+      required: ['providers'],
+      properties: { providers: { type: 'array', items: { type: 'string' }, description: 'Names for `GET /api/v1/auth/oauth/{provider}`.' } },
+      examples: [{ providers: ['github', 'google'] }],
+    },
   };
 }
 
 const codeBody = { required: true, content: jsonContent(ref('schemas', 'MfaCode')) };
 
+const PROVIDER_PARAMETER = { name: 'provider', in: 'path', required: true, schema: { type: 'string', maxLength: 64 }, description: 'The lower-cased NAME of `GALLEY_OAUTH_<NAME>_*`, or `github`.' };
+const REDIRECT_STATUS = { description: 'Off to the next step: see `Location`.', headers: { Location: { schema: { type: 'string' } } } };
+
 export function signInPaths(): Record<string, OpenApiObject> {
   return {
+    '/api/v1/auth/oauth': {
+      get: {
+        operationId: 'listOAuthProviders', tags: ['OAuth'], summary: 'The configured sign-in providers', security: [{}],
+        responses: { 200: { description: 'Their names.', content: jsonContent(ref('schemas', 'OAuthProviders')) }, ...errorResponses() },
+      },
+    },
+    '/api/v1/auth/oauth/{provider}': {
+      parameters: [PROVIDER_PARAMETER],
+      get: {
+        operationId: 'startOAuth', tags: ['OAuth'], summary: 'Start signing in with a provider (open in the browser, not with fetch)', security: [{}],
+        description:
+          `Redirects to the provider with state, nonce and a PKCE challenge; the flow state travels in the HttpOnly \`galley_oauth\` cookie for ${OAUTH_FLOW_TTL_MS / 60_000} minutes. ` +
+          '`redirect` must be a path on this server or a URL on an allowed origin (`GALLEY_ALLOWED_ORIGINS`); anything else is `400 bad_request` before leaving.',
+        parameters: [{ name: 'redirect', in: 'query', schema: { type: 'string', maxLength: 2048, default: '/' }, description: 'Where the browser ends up after signing in.' }],
+        responses: { 302: REDIRECT_STATUS, ...errorResponses(400, 404) },
+      },
+    },
+    '/api/v1/auth/oauth/{provider}/callback': {
+      parameters: [PROVIDER_PARAMETER],
+      get: {
+        operationId: 'finishOAuth', tags: ['OAuth'], summary: 'Where the provider sends the browser back', security: [{}],
+        description:
+          'Checks the state against the `galley_oauth` cookie, exchanges the code (with the PKCE verifier), validates the ID token and its nonce. ' +
+          'Then a `302` to `redirect` with the `galley_session` cookie — or, for an account with MFA, with `#mfaRequired=true&ticket=…` in the fragment and no session (finish with `POST /api/v1/auth/mfa/verify`). ' +
+          'A failed check is `400 oauth_failed`; an email the provider does not mark verified is `403 forbidden`; an existing account that has not verified that email is `409 conflict` (`email_unverified`).',
+        responses: { 302: { ...REDIRECT_STATUS, headers: { Location: { schema: { type: 'string' } }, 'Set-Cookie': ref('headers', 'SetCookie') } }, ...errorResponses(400, 403, 404, 409) },
+      },
+    },
     '/api/v1/auth/mfa': {
       get: {
         operationId: 'getMfaStatus', tags: ['MFA'], summary: 'Whether the caller has MFA on', security: REQUIRED_AUTH,

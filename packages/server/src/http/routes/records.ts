@@ -8,6 +8,7 @@ import { IDEMPOTENCY_KEY_PATTERN } from '../../core/idempotency.ts';
 import { DEFAULT_LIMIT, etagMatches, MAX_LIMIT, type ListOptions, type RecordService } from '../../core/records.ts';
 import { RECORD_ID_PATTERN } from '../../core/record-validation.ts';
 import { recordEtag } from '../../core/record-rows.ts';
+import type { CachedRead, ReadCache } from '../../core/read-cache.ts';
 
 type Params = { name: string; id: string };
 const LIST_PARAMS = new Set(['filter', 'sort', 'limit', 'cursor', 'fields', 'expand', 'count', 'search', 'facets']);
@@ -38,14 +39,13 @@ function parseFields(value: string | undefined): string[] | undefined {
 
 export function parseListQuery(query: unknown): ListOptions {
   const q = singleValues(query, LIST_PARAMS);
-  if (q.facets !== undefined) throw new ApiError('bad_request', 'facets are not available on this server yet');
   let limit = DEFAULT_LIMIT;
   if (q.limit !== undefined) {
     limit = Number(q.limit);
     if (!/^\d{1,3}$/.test(q.limit) || limit < 1 || limit > MAX_LIMIT) throw new ApiError('bad_request', `limit must be an integer from 1 to ${MAX_LIMIT}`);
   }
   if (q.count !== undefined && q.count !== 'true' && q.count !== 'false') throw new ApiError('bad_request', 'count must be true or false');
-  return { filter: q.filter, sort: q.sort, limit, cursor: q.cursor || undefined, fields: parseFields(q.fields), expand: q.expand, count: q.count === 'true', search: q.search };
+  return { filter: q.filter, sort: q.sort, limit, cursor: q.cursor || undefined, fields: parseFields(q.fields), expand: q.expand, count: q.count === 'true', search: q.search, facets: q.facets };
 }
 
 function checkId(id: string): void {
@@ -54,10 +54,14 @@ function checkId(id: string): void {
 
 const weakEtag = (body: string) => `W/"${crypto.hash('sha1', body, 'base64url').slice(0, 22)}"`;
 
-function sendJson(request: FastifyRequest, reply: FastifyReply, body: string, etag: string): FastifyReply {
+/**
+ * A GET answer with its validator. Public reads (the same for every caller) may be stored by shared
+ * caches; others only by the caller's own. Either way clients revalidate (`no-cache`): a cached copy
+ * is never served stale, and revalidating costs a 304.
+ */
+function sendJson(request: FastifyRequest, reply: FastifyReply, body: string, etag: string, shared: boolean): FastifyReply {
   reply.header('etag', etag);
-  // Rules may depend on who asks: shared caches must not store, clients must revalidate.
-  reply.header('cache-control', 'private, no-cache');
+  reply.header('cache-control', shared ? 'public, no-cache' : 'private, no-cache');
   const inm = request.headers['if-none-match'];
   if (inm !== undefined && etagMatches(inm, etag)) {
     return reply.code(304).send();
@@ -65,23 +69,54 @@ function sendJson(request: FastifyRequest, reply: FastifyReply, body: string, et
   return reply.type('application/json; charset=utf-8').send(body);
 }
 
-export async function recordRoutes(app: FastifyInstance, deps: { records: RecordService }): Promise<void> {
-  const { records } = deps;
+export interface RecordRouteDeps {
+  records: RecordService;
+  cache: ReadCache;
+  /** Bumped when any collection changes: part of every cache key, so no answer outlives its definition. */
+  collectionsVersion: () => number;
+}
+
+export async function recordRoutes(app: FastifyInstance, deps: RecordRouteDeps): Promise<void> {
+  const { records, cache } = deps;
   const base = '/api/v1/collections/:name/records';
 
+  /**
+   * Serves a public read from the cache, or computes it with `read` and keeps it. Searches are
+   * always computed: each one is counted for the search insights.
+   */
+  async function cachedRead(request: FastifyRequest, reply: FastifyReply, shared: boolean, read: () => Promise<CachedRead>): Promise<FastifyReply> {
+    if (!shared || !cache.enabled) {
+      const { body, etag } = await read();
+      return sendJson(request, reply, body, etag, shared);
+    }
+    const key = `${deps.collectionsVersion()}\n${request.url}`;
+    const hit = cache.get(key);
+    if (hit) return sendJson(request, reply, hit.body, hit.etag, true);
+    const generation = cache.generation;
+    const fresh = await read();
+    cache.set(key, fresh, generation);
+    return sendJson(request, reply, fresh.body, fresh.etag, true);
+  }
+
   app.get<{ Params: Params }>(base, async (request, reply) => {
-    const result = await records.list(request.caller, request.params.name, parseListQuery(request.query));
-    const body = JSON.stringify(result);
-    return sendJson(request, reply, body, weakEtag(body));
+    const options = parseListQuery(request.query);
+    const shared = records.isPublic(request.params.name, 'list', options.expand);
+    return cachedRead(request, reply, shared && options.search === undefined, async () => {
+      const body = JSON.stringify(await records.list(request.caller, request.params.name, options));
+      return { body, etag: weakEtag(body) };
+    });
   });
 
   app.get<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
     checkId(request.params.id);
     const q = singleValues(request.query, GET_PARAMS);
-    const { record, etag, json } = await records.get(request.caller, request.params.name, request.params.id, { expand: q.expand, fields: parseFields(q.fields) });
-    const body = json ?? JSON.stringify(record);
-    // An expanded body also depends on the related records: its validator is the body's own.
-    return sendJson(request, reply, body, q.expand ? weakEtag(body) : etag);
+    const shared = records.isPublic(request.params.name, 'view', q.expand);
+    return cachedRead(request, reply, shared, async () => {
+      const { record, etag, json } = await records.get(request.caller, request.params.name, request.params.id, { expand: q.expand, fields: parseFields(q.fields) });
+      const body = json ?? JSON.stringify(record);
+      // An expanded body also depends on the related records: its validator is the body's own.
+      return { body, etag: q.expand ? weakEtag(body) : etag };
+    });
   });
 
   app.post<{ Params: Params }>(base, async (request, reply) => {

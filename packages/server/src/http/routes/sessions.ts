@@ -27,7 +27,10 @@ export async function sessionRoutes(app: FastifyInstance, deps: { auth: AuthServ
     const userId = sessionOwner(request);
     const { id } = request.params as { id: string };
     // Another user's session id answers like an unknown one.
-    if (!(await deps.auth.sessions.revoke(userId, id))) throw ApiError.notFound('The session');
+    const tokenHash = await deps.auth.sessions.revoke(userId, id);
+    if (!tokenHash) throw ApiError.notFound('The session');
+    // Realtime connections opened with that session close at once.
+    await deps.auth.sessionsEnded({ tokenHash });
     await deps.auth.audit.record({ action: 'session.revoked', user: userId, meta: sessionMeta(request), detail: { session: id, current: id === request.sessionId } });
     if (id === request.sessionId) reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.code(204).send();

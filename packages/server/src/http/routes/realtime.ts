@@ -1,0 +1,58 @@
+// GET /api/v1/realtime: the WebSocket endpoint (contract §8). Authenticates the handshake (a bearer
+// token, or the session cookie from an allowed origin only — a cross-site page must not ride on a
+// user's cookie), then hands frames to the realtime hub, which does the rest.
+
+import type { WebsocketPluginOptions } from '@fastify/websocket';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { REALTIME_LIMITS } from '@galley/protocol';
+import { ApiError } from '../../core/api-error.ts';
+import type { RealtimeHub } from '../../core/realtime-hub.ts';
+
+/** Connections that do not answer the close frame at shutdown are cut after this long. */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * Options for @fastify/websocket. The plugin is registered before any other hook (server.ts): its
+ * own onRequest hook marks upgrade requests, and only then does it close the socket of a handshake
+ * that another hook refused (401, 403, 503).
+ */
+export function websocketOptions(hub: RealtimeHub): WebsocketPluginOptions {
+  return {
+    // Larger frames close the connection with 1009 (ws does it before buffering them).
+    options: { maxPayload: REALTIME_LIMITS.maxFrameBytes },
+    // A socket error (a frame too large, a client vanishing) is the connection's end, not the server's.
+    errorHandler: (err, _socket, request) => request.log.debug({ err }, 'realtime connection error'),
+    preClose(done) {
+      hub.close();
+      const server = this.websocketServer;
+      setTimeout(() => server.clients.forEach((c) => c.terminate()), CLOSE_GRACE_MS).unref();
+      server.close(() => done());
+    },
+  };
+}
+
+export async function realtimeRoutes(app: FastifyInstance, deps: { hub: RealtimeHub; allowedOrigins: string[] }): Promise<void> {
+  const allowed = new Set(deps.allowedOrigins);
+
+  const checkOrigin = async (request: FastifyRequest) => {
+    const origin = request.headers.origin;
+    if (request.authVia === 'cookie' && origin !== undefined && !allowed.has(origin)) {
+      throw new ApiError('forbidden', `a cookie-authenticated connection from origin ${origin.slice(0, 200)} is not allowed (GALLEY_ALLOWED_ORIGINS)`);
+    }
+  };
+
+  app.route({
+    method: 'GET',
+    url: '/api/v1/realtime',
+    preValidation: checkOrigin,
+    handler: async () => {
+      throw new ApiError('bad_request', 'this endpoint speaks WebSocket: send an Upgrade request', undefined, { status: 426, headers: { upgrade: 'websocket' } });
+    },
+    wsHandler: (socket, request) => {
+      const client = deps.hub.connect(socket, request.caller, request.sessionToken);
+      socket.on('message', (data, isBinary) => deps.hub.receive(client, isBinary ? undefined : data.toString()));
+      socket.on('pong', () => deps.hub.pong(client));
+      socket.on('close', () => deps.hub.forget(client));
+    },
+  });
+}
