@@ -7,7 +7,13 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { GalleyConfig } from './config/config.ts';
+import { AccountMail } from './core/account-mail.ts';
 import { AuthService } from './core/auth.ts';
+import { AuthTokenStore } from './core/auth-tokens.ts';
+import { AuditLog } from './core/audit.ts';
+import { NO_LIMITS, RateLimiter } from './core/rate-limit.ts';
+import { MemoryRateLimitStore } from './rate-limit/memory.ts';
+import { RedisRateLimitStore } from './rate-limit/redis.ts';
 import { BUS_CHANNELS, type Bus } from './bus/bus.ts';
 import { DatabaseBus } from './bus/database-bus.ts';
 import { RedisBus } from './bus/redis-bus.ts';
@@ -25,6 +31,7 @@ import { DEFAULT_JOB_OPTIONS, JobQueue } from './core/jobs.ts';
 import { RecordService } from './core/records.ts';
 import { SearchInsights } from './core/search-insights.ts';
 import { MfaService } from './core/mfa.ts';
+import { Registration } from './core/registration.ts';
 import { OAuthService } from './core/oauth.ts';
 import { createOAuthProvider } from './core/oauth-providers.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
@@ -34,6 +41,7 @@ import type { Database } from './db/database.ts';
 import { instrumentDatabase } from './db/instrumented.ts';
 import { migrateSystemTables } from './db/system-schema.ts';
 import { buildHttpServer } from './http/server.ts';
+import { createMailer, type Mailer } from './mail/mailer.ts';
 import { connectStorage } from './storage/connect.ts';
 import type { Storage } from './storage/storage.ts';
 import { checkRule } from './rules/rule-check.ts';
@@ -50,6 +58,9 @@ export interface Services {
   signIn: SignInService;
   oauth: OAuthService;
   secret: ServerSecret;
+  mailer: Mailer;
+  accountMail: AccountMail;
+  registration: Registration;
   storage: Storage;
   metrics: Metrics;
   readCache: ReadCache;
@@ -101,6 +112,15 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     metrics, logger, slowQueryMs: config.slowQueryMs,
   });
   const storage = connectStorage(config.storage);
+  const audit = new AuditLog(db);
+  // With REDIS_URL every instance counts attempts in the same place.
+  const limiter = new RateLimiter(
+    !config.rateLimits
+      ? NO_LIMITS
+      : config.redisUrl
+        ? new RedisRateLimitStore(config.redisUrl, config.redisPrefix, (err) => logger.error({ err }, 'Redis (rate limits) failed'))
+        : new MemoryRateLimitStore(),
+  );
   try {
     await migrateSystemTables(db);
     const secret = await loadServerSecret(db, config.secret);
@@ -124,7 +144,8 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const fileTokens = new FileTokens(secret.key('file-tokens'));
     const uploads = new UploadService(db, jobs, path.join(config.dataDir, 'uploads'), config.uploadExpiryHours * 3_600_000);
     const records = new RecordService(db, collections, changes, files, searchInsights);
-    const auth = new AuthService(db, collections);
+    audit.startPruning(config.auditRetentionDays, (err) => logger.error({ err }, 'pruning the audit log failed'));
+    const auth = new AuthService(db, collections, audit, limiter);
     if (config.admin) {
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
@@ -158,8 +179,12 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       allowedOrigins: config.allowedOrigins,
       stateKey: secret.key('oauth-state'),
     });
+    const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, folder: path.join(config.dataDir, 'mail'), logger });
+    const accountMail = new AccountMail(auth, new AuthTokenStore(db), mailer, config.publicUrl);
+    const registration = new Registration(auth, accountMail, config.hideAccounts);
     const services: Services = {
       db, collections, records, auth, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, files, fileTokens, uploads, metrics, readCache, searchInsights,
+      mailer, accountMail, registration,
     };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
@@ -181,6 +206,9 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       close: () =>
         (closed ??= (async () => {
           await http.close();
+          await mailer.close();
+          audit.stop();
+          await limiter.close();
           feed.stop();
           await jobs.stop();
           changes.stop();
@@ -191,6 +219,8 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
         })()),
     };
   } catch (err) {
+    audit.stop();
+    await limiter.close().catch(() => {});
     await storage.close().catch(() => {});
     await db.close().catch(() => {});
     throw err;

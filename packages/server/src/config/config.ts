@@ -28,6 +28,16 @@ export interface GalleyConfig {
   jobConcurrency: number;
   /** GALLEY_SECRET; absent: generated once and kept in the database (core/secrets.ts). */
   secret?: string;
+  /** SMTP_URL; absent: mails are written to `<dataDir>/mail/`. */
+  smtpUrl?: string;
+  /** GALLEY_MAIL_FROM: the From of account mails. */
+  mailFrom: string;
+  /** GALLEY_AUTH_HIDE_ACCOUNTS: no response tells whether an account exists (registration answers 202). */
+  hideAccounts: boolean;
+  /** GALLEY_AUDIT_RETENTION_DAYS: audit entries older than this are deleted. */
+  auditRetentionDays: number;
+  /** GALLEY_RATE_LIMITS (default on): off turns the account endpoints' rate limits off. */
+  rateLimits: boolean;
   /** How long the change log keeps changes: GALLEY_CHANGES_RETENTION_HOURS / _ROWS. */
   changesRetention: { hours: number; rows: number };
   /** The issuer name authenticator apps show for Galley's TOTP entries (GALLEY_MFA_ISSUER). */
@@ -71,6 +81,18 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be 0–65535, got "${value}"`);
   return port;
+}
+
+function parseBoolean(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1') return true;
+  throw new ConfigError(`${name} must be true or false, got "${value}"`);
+}
+
+function parseSwitch(name: string, value: string): boolean {
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new ConfigError(`${name} must be on or off, got "${value}"`);
 }
 
 function parseCount(name: string, value: string): number {
@@ -176,6 +198,11 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     uploadExpiryHours: parsePositiveInt('GALLEY_UPLOAD_EXPIRY_HOURS', env.GALLEY_UPLOAD_EXPIRY_HOURS ?? '24'),
     jobConcurrency: parsePositiveInt('GALLEY_JOB_CONCURRENCY', env.GALLEY_JOB_CONCURRENCY ?? '2'),
     secret,
+    smtpUrl: parseSmtpUrl(env.SMTP_URL),
+    mailFrom: env.GALLEY_MAIL_FROM || `Galley <no-reply@${new URL(publicUrl).hostname}>`,
+    hideAccounts: parseBoolean('GALLEY_AUTH_HIDE_ACCOUNTS', env.GALLEY_AUTH_HIDE_ACCOUNTS),
+    auditRetentionDays: parsePositiveInt('GALLEY_AUDIT_RETENTION_DAYS', env.GALLEY_AUDIT_RETENTION_DAYS ?? '90'),
+    rateLimits: parseSwitch('GALLEY_RATE_LIMITS', env.GALLEY_RATE_LIMITS ?? 'on'),
     changesRetention: {
       hours: parsePositiveInt('GALLEY_CHANGES_RETENTION_HOURS', env.GALLEY_CHANGES_RETENTION_HOURS ?? '24'),
       rows: parsePositiveInt('GALLEY_CHANGES_RETENTION_ROWS', env.GALLEY_CHANGES_RETENTION_ROWS ?? '1000000'),
@@ -190,4 +217,11 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     },
     oauthProviders: parseOAuthProviders(env),
   };
+}
+
+function parseSmtpUrl(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  // The URL carries a password: the error names the variable, never the value.
+  if (!/^smtps?:\/\/[^\s]+$/.test(value)) throw new ConfigError('SMTP_URL must be an smtp:// or smtps:// URL');
+  return value;
 }

@@ -1,34 +1,33 @@
-// Accounts and sessions: password login, opaque session tokens stored only as hashes, with idle
-// and absolute expiry, logout, and the superuser bootstrap. Knows nothing of cookies or HTTP.
+// Accounts: users with their account columns (email, password hash, verified, roles), password
+// login, the password change, and the superuser bootstrap. Sessions live in sessions.ts; this
+// service opens and ends them. Knows nothing of cookies or HTTP.
 
-import crypto from 'node:crypto';
 import { ApiError } from './api-error.ts';
+import { AuditLog } from './audit.ts';
+import { POLICIES, RateLimiter } from './rate-limit.ts';
+import { MemoryRateLimitStore } from '../rate-limit/memory.ts';
 import type { AuthUser } from './caller.ts';
 import type { CollectionService } from './collections.ts';
 import { checkEmail, MAX_EMAIL_LENGTH, normaliseEmail } from './emails.ts';
 import { dummyPasswordHash, hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } from './passwords.ts';
 import { newRecordId, rowToRecord, selectColumns } from './record-rows.ts';
 import { validateRecordBody } from './record-validation.ts';
+import { SessionStore, type SessionMeta } from './sessions.ts';
 import { encodeValue } from '../db/column-types.ts';
 import { quoteIdent as q, SqlParams, UniqueViolationError, type Database, type Queryable, type Transaction } from '../db/database.ts';
 
-export const SESSION_ABSOLUTE_MS = 30 * 24 * 60 * 60 * 1000;
-export const SESSION_IDLE_MS = 7 * 24 * 60 * 60 * 1000;
+export { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS, type SessionMeta } from './sessions.ts';
+import { hashToken } from './auth-tokens.ts';
+
+export { hashToken };
+
 /** The password_hash of an account that has none (created through OAuth): no password verifies against it. */
 const NO_PASSWORD = '';
-/** last_seen is written at most this often per session, to keep reads cheap. */
-const TOUCH_INTERVAL_MS = 60 * 1000;
 
-export interface SessionMeta {
-  userAgent?: string;
-  ip?: string;
-}
+type StoredUser = AuthUser & { passwordHash: string };
 
-/** The profile fields a registration may set (contract §3: `{email, password, name?}`). */
-const REGISTRATION_PROFILE_FIELDS = new Set(['name']);
-
-/** Opaque tokens (sessions, MFA tickets) are stored only as this hash: high-entropy, so SHA-256 suffices. */
-export const hashToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
+const ROLE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+const MAX_ROLES = 20;
 
 /** The stored (hashed) form of a session token: how sessions are named when they end, never the token itself. */
 export const sessionTokenHash = hashToken;
@@ -37,14 +36,19 @@ export const sessionTokenHash = hashToken;
 export type SessionsEnded = { tokenHash: string } | { userId: string };
 
 export class AuthService {
+  readonly sessions: SessionStore;
   private readonly endedListeners = new Set<(ended: SessionsEnded) => Promise<void>>();
 
   constructor(
     private readonly db: Database,
     private readonly collections: CollectionService,
-  ) {}
+    readonly audit: AuditLog = new AuditLog(db),
+    readonly limiter: RateLimiter = new RateLimiter(new MemoryRateLimitStore()),
+  ) {
+    this.sessions = new SessionStore(db);
+  }
 
-  private async findUser(column: 'id' | 'email', value: string, via: Queryable = this.db): Promise<(AuthUser & { passwordHash: string }) | undefined> {
+  private async findUser(column: 'id' | 'email', value: string, via: Queryable = this.db): Promise<StoredUser | undefined> {
     const users = this.collections.require('users');
     const p = new SqlParams(this.db.dialect);
     const row = await via.get(
@@ -61,16 +65,6 @@ export class AuthService {
   static publicUser(user: AuthUser & { passwordHash?: string }): AuthUser {
     const { passwordHash: _omit, ...rest } = user;
     return rest;
-  }
-
-  async userById(id: string): Promise<AuthUser | undefined> {
-    const user = await this.findUser('id', id);
-    return user && AuthService.publicUser(user);
-  }
-
-  async userByEmail(email: string): Promise<AuthUser | undefined> {
-    const user = await this.findUser('email', normaliseEmail(email));
-    return user && AuthService.publicUser(user);
   }
 
   /**
@@ -112,15 +106,6 @@ export class AuthService {
     return AuthService.publicUser((await this.findUser('id', id, via))!);
   }
 
-  /** Self-service sign-up (`POST /register`): an unverified account without roles, and a session. */
-  async register(body: Record<string, unknown>, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
-    const { email, password, ...profile } = body;
-    const unknown = Object.keys(profile).filter((k) => !REGISTRATION_PROFILE_FIELDS.has(k));
-    if (unknown.length) throw ApiError.validation(unknown.map((field) => ({ field, code: 'unknown_field', message: 'is not accepted here' })));
-    const user = await this.createUser({ email, password, profile });
-    return this.signIn(user, meta);
-  }
-
   /** Creates the superuser from configuration if no account has that email (an existing one is left as is). */
   async ensureSuperuser(email: string, password: string): Promise<'created' | 'exists'> {
     if (await this.findUser('email', normaliseEmail(email))) return 'exists';
@@ -137,68 +122,142 @@ export class AuthService {
   /**
    * Checks an email and password; the user when they match. Password login is
    * `verifyCredentials` then SignInService.complete, which asks for a second factor (MFA) first
-   * when the user has one.
+   * when the user has one. A failure is written to the audit log.
    */
-  async verifyCredentials(email: unknown, password: unknown): Promise<AuthUser> {
+  async verifyCredentials(email: unknown, password: unknown, meta: SessionMeta = {}): Promise<AuthUser> {
+    const client = meta.ip ?? 'unknown';
+    const account = typeof email === 'string' ? normaliseEmail(email.slice(0, MAX_EMAIL_LENGTH + 64)) : '';
+    // Checked before the password: a waiting client learns nothing, not even whether it was right.
+    await this.limiter.check(POLICIES.loginClient, client);
+    if (account) await this.limiter.check(POLICIES.loginAccount, account);
+    const refuse = async (user?: StoredUser) => {
+      await this.audit.record({ action: 'login.failed', user: user?.id, email: account || null, meta });
+      await this.limiter.hit(POLICIES.loginClient, client);
+      if (account && (await this.limiter.hit(POLICIES.loginAccount, account))) {
+        await this.audit.record({ action: 'login.rate_limited', user: user?.id, email: account, meta });
+      }
+      return new ApiError('invalid_credentials', 'the email or password is wrong');
+    };
     if (typeof email !== 'string' || typeof password !== 'string' || email.length > MAX_EMAIL_LENGTH + 64 || password.length > MAX_PASSWORD_LENGTH) {
-      throw new ApiError('invalid_credentials', 'the email or password is wrong');
+      throw await refuse();
     }
-    const user = await this.findUser('email', normaliseEmail(email));
+    const user = await this.findUser('email', account);
     // Verify against a dummy hash for unknown accounts so the answer takes as long either way.
     const ok = await verifyPassword(user?.passwordHash || (await dummyPasswordHash()), password);
-    if (!user || user.passwordHash === NO_PASSWORD || !ok) throw new ApiError('invalid_credentials', 'the email or password is wrong');
+    if (!user || user.passwordHash === NO_PASSWORD || !ok) throw await refuse(user);
+    await this.limiter.reset(POLICIES.loginAccount, account);
     return AuthService.publicUser(user);
   }
 
   /** Opens a session for a user whose identity is proven (password, second factor, OAuth…). */
-  async signIn(user: AuthUser, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
-    return { user, token: await this.createSession(user.id, meta) };
+  async signIn(user: AuthUser, meta: SessionMeta, method = 'password'): Promise<{ user: AuthUser; token: string }> {
+    const token = await this.createSession(user.id, meta);
+    await this.audit.record({ action: 'login.succeeded', user: user.id, meta, detail: { method } });
+    return { user, token };
+  }
+
+  async login(email: unknown, password: unknown, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
+    return this.signIn(await this.verifyCredentials(email, password, meta), meta);
   }
 
   async createSession(userId: string, meta: SessionMeta): Promise<string> {
-    const token = crypto.randomBytes(32).toString('base64url');
-    const now = Date.now();
-    const p = new SqlParams(this.db.dialect);
-    await this.db.run(
-      `INSERT INTO "_sessions" ("id", "token_hash", "user_id", "created", "last_seen", "expires", "user_agent", "ip") VALUES (${p.add(newRecordId())}, ${p.add(hashToken(token))}, ${p.add(userId)}, ${p.add(new Date(now).toISOString())}, ${p.add(new Date(now).toISOString())}, ${p.add(new Date(now + SESSION_ABSOLUTE_MS).toISOString())}, ${p.add(meta.userAgent?.slice(0, 512) ?? null)}, ${p.add(meta.ip ?? null)})`,
-      p.values,
-    );
-    return token;
+    return (await this.sessions.create(userId, meta)).token;
   }
 
   /** The user a session token belongs to, or null if the token is unknown, expired or idle too long. */
   async authenticate(token: string): Promise<AuthUser | null> {
-    if (token.length < 20 || token.length > 200) return null;
-    const p = new SqlParams(this.db.dialect);
-    const session = await this.db.get<{ id: string; user_id: string; last_seen: unknown; expires: unknown }>(
-      `SELECT "id", "user_id", "last_seen", "expires" FROM "_sessions" WHERE "token_hash" = ${p.add(hashToken(token))}`,
-      p.values,
-    );
-    if (!session) return null;
-    const now = Date.now();
-    const lastSeen = new Date(session.last_seen as string).getTime();
-    if (new Date(session.expires as string).getTime() <= now || lastSeen + SESSION_IDLE_MS <= now) return null;
-    if (now - lastSeen > TOUCH_INTERVAL_MS) {
-      const u = new SqlParams(this.db.dialect);
-      await this.db.run(`UPDATE "_sessions" SET "last_seen" = ${u.add(new Date(now).toISOString())} WHERE "id" = ${u.add(session.id)}`, u.values);
-    }
-    const user = await this.findUser('id', session.user_id);
-    return user ? AuthService.publicUser(user) : null;
+    return (await this.authenticateSession(token))?.user ?? null;
+  }
+
+  /** Like authenticate, with the session's id (for `GET /sessions` and revoking the others). */
+  async authenticateSession(token: string): Promise<{ user: AuthUser; sessionId: string } | null> {
+    const session = await this.sessions.find(token);
+    const user = session ? await this.findUser('id', session.userId) : undefined;
+    return user ? { user: AuthService.publicUser(user), sessionId: session!.id } : null;
   }
 
   /** Ends every session of a user (their account was taken over by its proven owner, for example). */
   async revokeSessions(userId: string, via: Queryable | Transaction = this.db): Promise<void> {
-    const p = new SqlParams(this.db.dialect);
-    await via.run(`DELETE FROM "_sessions" WHERE "user_id" = ${p.add(userId)}`, p.values);
+    await this.sessions.revokeAll(userId, undefined, via);
     // Inside a transaction the sessions are gone only once it commits: say so then.
     if ('afterCommit' in via) via.afterCommit(() => void this.sessionsEnded({ userId }));
     else await this.sessionsEnded({ userId });
   }
 
-  async logout(token: string): Promise<void> {
-    const p = new SqlParams(this.db.dialect);
-    await this.db.run(`DELETE FROM "_sessions" WHERE "token_hash" = ${p.add(hashToken(token))}`, p.values);
+  async logout(token: string, meta: SessionMeta = {}): Promise<void> {
+    const session = await this.sessions.find(token);
+    await this.sessions.revokeToken(token);
     await this.sessionsEnded({ tokenHash: hashToken(token) });
+    if (session) await this.audit.record({ action: 'logout', user: session.userId, meta });
+  }
+
+  async userById(id: string): Promise<AuthUser | undefined> {
+    const user = await this.findUser('id', id);
+    return user && AuthService.publicUser(user);
+  }
+
+  /** Looks an account up by any spelling of its email (normalised first). */
+  async userByEmail(email: string): Promise<AuthUser | undefined> {
+    const user = await this.findUser('email', normaliseEmail(email));
+    return user && AuthService.publicUser(user);
+  }
+
+  /** Replaces a password (the policy applies); the caller decides which sessions survive. */
+  async setPassword(userId: string, password: unknown): Promise<void> {
+    const problem = passwordProblem(password);
+    if (problem) throw ApiError.validation([problem]);
+    const p = new SqlParams(this.db.dialect);
+    await this.db.run(
+      `UPDATE "users" SET "password_hash" = ${p.add(await hashPassword(password as string))}, "updated" = ${p.add(new Date().toISOString())} WHERE "id" = ${p.add(userId)}`,
+      p.values,
+    );
+  }
+
+  /**
+   * The signed-in user changes their password, proving the current one. Every session is revoked
+   * and the caller gets a fresh one (rotation): a stolen token dies with the old password.
+   */
+  async changePassword(user: AuthUser, currentPassword: unknown, password: unknown, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
+    const stored = await this.findUser('id', user.id);
+    if (!stored || typeof currentPassword !== 'string' || currentPassword.length > MAX_PASSWORD_LENGTH || !(await verifyPassword(stored.passwordHash, currentPassword))) {
+      throw new ApiError('invalid_credentials', 'the current password is wrong');
+    }
+    await this.setPassword(user.id, password);
+    const revoked = await this.sessions.revokeAll(user.id);
+    await this.sessionsEnded({ userId: user.id });
+    await this.audit.record({ action: 'password.changed', user: user.id, meta, detail: { sessionsRevoked: revoked } });
+    return this.signIn(AuthService.publicUser(stored), meta, 'password_change');
+  }
+
+  /**
+   * A superuser sets a user's roles. Every session of that user is revoked (rotation on privilege
+   * change): the next sign-in carries the new roles, and a stolen token does not keep the old ones.
+   */
+  async setRoles(actor: AuthUser, userId: string, roles: unknown, meta: SessionMeta): Promise<AuthUser> {
+    if (!Array.isArray(roles) || roles.length > MAX_ROLES || !roles.every((r) => typeof r === 'string' && ROLE_PATTERN.test(r))) {
+      throw ApiError.validation([{ field: 'roles', code: 'invalid_value', message: `must be at most ${MAX_ROLES} role names (${ROLE_PATTERN.source})` }]);
+    }
+    const before = await this.userById(userId);
+    if (!before) throw ApiError.notFound('The user');
+    const next = [...new Set(roles as string[])];
+    const p = new SqlParams(this.db.dialect);
+    await this.db.transaction(async (tx) => {
+      await tx.run(`UPDATE "users" SET "roles" = ${p.add(JSON.stringify(next))}, "updated" = ${p.add(new Date().toISOString())} WHERE "id" = ${p.add(userId)}`, p.values);
+      await this.sessions.revokeAll(userId, undefined, tx);
+    });
+    await this.sessionsEnded({ userId });
+    await this.audit.record({ action: 'roles.changed', user: userId, actor: actor.id, meta, detail: { before: before.roles, after: next } });
+    return (await this.userById(userId))!;
+  }
+
+  /** Marks the address verified, if the account still has the address the link was mailed to. */
+  async markVerified(userId: string, email: string): Promise<boolean> {
+    const p = new SqlParams(this.db.dialect);
+    const result = await this.db.run(
+      `UPDATE "users" SET "verified" = ${p.add(true)}, "updated" = ${p.add(new Date().toISOString())} WHERE "id" = ${p.add(userId)} AND "email" = ${p.add(email)}`,
+      p.values,
+    );
+    return result.changes > 0;
   }
 
   /**

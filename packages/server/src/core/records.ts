@@ -164,7 +164,11 @@ export class RecordService {
   }
 
   async list(caller: Caller, name: string, options: ListOptions = {}): Promise<ListResult> {
-    const collection = this.collections.require(name);
+    return this.listOf(caller, this.collections.require(name), options);
+  }
+
+  /** A list over any table shaped like a collection's (the audit log uses it with its own definition). */
+  async listOf(caller: Caller, collection: CollectionDef, options: ListOptions = {}): Promise<ListResult> {
     checkFields(collection, options.fields);
     const limit = options.limit ?? DEFAULT_LIMIT;
     const words = options.search === undefined ? [] : searchWords(options.search);

@@ -54,7 +54,7 @@ export class SignInService {
     if ((await this.db.run(`DELETE FROM "_mfa_tickets" WHERE "token_hash" = ${d.add(hash)}`, d.values)).changes !== 1) throw ticketRefused();
     const user = await this.auth.userById(row.user_id);
     if (!user) throw ticketRefused();
-    return this.auth.signIn(user, meta);
+    return this.auth.signIn(user, meta, 'mfa');
   }
 
   private async issueTicket(userId: string): Promise<string> {

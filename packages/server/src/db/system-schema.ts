@@ -59,6 +59,51 @@ CREATE TABLE "_secrets" (
 `,
   },
   {
+    // Accounts (core/auth-tokens.ts, core/audit.ts, core/api-keys.ts): single-use mail tokens,
+    // the audit log (shaped like a collection table so record lists can serve it), API keys.
+    version: 3,
+    sql: (d) => {
+      const ts = timestampColumnType(d);
+      const json = d === 'postgres' ? 'JSONB' : 'TEXT';
+      return `
+CREATE TABLE "_auth_tokens" (
+  "token_hash" TEXT PRIMARY KEY,
+  "purpose" TEXT NOT NULL,
+  "user_id" TEXT NOT NULL,
+  "email" TEXT NOT NULL,
+  "created" ${ts} NOT NULL,
+  "expires" ${ts} NOT NULL
+);
+CREATE INDEX "_auth_tokens_user" ON "_auth_tokens" ("user_id", "purpose");
+CREATE INDEX "_auth_tokens_expires" ON "_auth_tokens" ("expires");
+CREATE TABLE "_audit" (
+  "id" TEXT PRIMARY KEY,
+  "created" ${ts} NOT NULL,
+  "updated" ${ts} NOT NULL,
+  "action" TEXT NOT NULL,
+  "user" TEXT,
+  "actor" TEXT,
+  "email" TEXT,
+  "ip" TEXT,
+  "user_agent" TEXT,
+  "detail" ${json}
+);
+CREATE INDEX "_audit_created" ON "_audit" ("created", "id");
+CREATE INDEX "_audit_user" ON "_audit" ("user", "created");
+CREATE TABLE "_api_keys" (
+  "id" TEXT PRIMARY KEY,
+  "name" TEXT NOT NULL,
+  "secret_hash" TEXT NOT NULL UNIQUE,
+  "roles" ${json} NOT NULL,
+  "created" ${ts} NOT NULL,
+  "expires" ${ts},
+  "last_used" ${ts},
+  "created_by" TEXT
+);
+`;
+    },
+  },
+  {
     // MFA (core/mfa.ts, core/mfa-tickets.ts) and OAuth identities (core/oauth.ts).
     version: 4,
     sql: (d) => {

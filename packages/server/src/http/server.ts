@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import zlib from 'node:zlib';
 import compress from '@fastify/compress';
 import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
 import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
 import { ApiError } from '../core/api-error.ts';
@@ -16,7 +17,10 @@ import { frameworkErrorHandler, registerProblemHandlers } from './problem.ts';
 import { lazyRequestLogger } from './request-logger.ts';
 import { registerSession } from './session.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { accountMailRoutes } from './routes/account-mail.ts';
 import { authRoutes } from './routes/auth.ts';
+import { sessionRoutes } from './routes/sessions.ts';
+import { accountAdminRoutes } from './routes/account-admin.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -79,6 +83,16 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   registerProblemHandlers(app);
   registerJsonParser(app, options.bodyLimit);
   await app.register(cookie);
+  // CORS answers only the allowed origins (GALLEY_ALLOWED_ORIGINS), with credentials so a browser
+  // app on one of them may use the session cookie; other origins get no CORS headers at all.
+  const allowedOrigins = new Set(options.allowedOrigins);
+  await app.register(cors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && allowedOrigins.has(origin)),
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'],
+    exposedHeaders: ['etag', 'location', 'retry-after', 'x-request-id', 'upload-offset', 'upload-length', 'tus-resumable'],
+    maxAge: 600,
+  });
   // Bodies over 1 KB go out as br or gzip when the client accepts them. Brotli at quality 4 costs
   // about what gzip does (the default 11 is meant for static assets, not per-request JSON).
   // Request bodies are not decompressed: the body limit stays a limit on what arrives.
@@ -92,8 +106,11 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   registerSession(app, { auth: services.auth, allowedOrigins: options.allowedOrigins });
 
   await app.register(healthRoutes, { db: services.db });
-  await app.register(authRoutes, { auth: services.auth, signIn: services.signIn, secureCookies: options.secureCookies });
+  await app.register(authRoutes, { auth: services.auth, signIn: services.signIn, registration: services.registration, secureCookies: options.secureCookies });
   await app.register(mfaRoutes, { mfa: services.mfa, signIn: services.signIn, secureCookies: options.secureCookies });
+  await app.register(accountMailRoutes, { accountMail: services.accountMail });
+  await app.register(sessionRoutes, { auth: services.auth });
+  await app.register(accountAdminRoutes, { auth: services.auth, records: services.records });
   await app.register(oauthRoutes, { oauth: services.oauth, secureCookies: options.secureCookies });
   await app.register(collectionRoutes, { collections: services.collections });
   await app.register(fileRoutes, {

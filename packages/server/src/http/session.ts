@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../core/api-error.ts';
 import { ANONYMOUS, callerFor, type Caller } from '../core/caller.ts';
-import type { AuthService } from '../core/auth.ts';
+import type { AuthService, SessionMeta } from '../core/auth.ts';
 import { SESSION_ABSOLUTE_MS } from '../core/auth.ts';
 
 export const SESSION_COOKIE = 'galley_session';
@@ -15,12 +15,19 @@ declare module 'fastify' {
     caller: Caller;
     /** The session token the caller presented, for logout. */
     sessionToken?: string;
+    /** The id of the caller's session (for `GET /sessions`). */
+    sessionId?: string;
     authVia?: 'bearer' | 'cookie';
   }
   interface FastifyContextConfig {
     /** The route also takes a bearer token of its own (GET /metrics): one that is no session is left to it. */
     ownBearerToken?: boolean;
   }
+}
+
+/** What a new session records about the client (shown in `GET /sessions`, written to the audit log). */
+export function sessionMeta(request: FastifyRequest): SessionMeta {
+  return { userAgent: request.headers['user-agent'], ip: request.ip };
 }
 
 export function sessionCookieOptions(secure: boolean) {
@@ -55,11 +62,12 @@ export function registerSession(app: FastifyInstance, deps: { auth: AuthService;
     const header = request.headers.authorization;
     if (header !== undefined) {
       const match = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(header);
-      const user = match ? await deps.auth.authenticate(match[1]!) : null;
-      if (!user && request.routeOptions.config.ownBearerToken) return;
-      if (!user) throw new ApiError('unauthenticated', 'the bearer token is invalid or expired', undefined, { headers: { 'www-authenticate': 'Bearer' } });
-      request.caller = callerFor(user);
+      const session = match ? await deps.auth.authenticateSession(match[1]!) : null;
+      if (!session && request.routeOptions.config.ownBearerToken) return;
+      if (!session) throw new ApiError('unauthenticated', 'the bearer token is invalid or expired', undefined, { headers: { 'www-authenticate': 'Bearer' } });
+      request.caller = callerFor(session.user);
       request.sessionToken = match![1];
+      request.sessionId = session.sessionId;
       request.authVia = 'bearer';
       return;
     }
@@ -73,10 +81,11 @@ export function registerSession(app: FastifyInstance, deps: { auth: AuthService;
       }
     }
     if (cookie) {
-      const user = await deps.auth.authenticate(cookie);
-      if (user) {
-        request.caller = callerFor(user);
+      const session = await deps.auth.authenticateSession(cookie);
+      if (session) {
+        request.caller = callerFor(session.user);
         request.sessionToken = cookie;
+        request.sessionId = session.sessionId;
         request.authVia = 'cookie';
       } else {
         reply.clearCookie(SESSION_COOKIE, { path: '/' });

@@ -47,7 +47,8 @@ export async function createTestApp(dialect: TestDialect = 'sqlite', env: Record
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'galley-test-'));
   const pgdb = dialect === 'postgres' ? await createPostgresDatabase() : undefined;
   const config = loadConfig(
-    { GALLEY_ADMIN_EMAIL: ADMIN.email, GALLEY_ADMIN_PASSWORD: ADMIN.password, ...(pgdb ? { DATABASE_URL: pgdb.url } : {}), ...env },
+    // Every request of a suite comes from 127.0.0.1: rate limits are off unless a suite turns them on.
+    { GALLEY_ADMIN_EMAIL: ADMIN.email, GALLEY_ADMIN_PASSWORD: ADMIN.password, GALLEY_RATE_LIMITS: 'off', ...(pgdb ? { DATABASE_URL: pgdb.url } : {}), ...env },
     ['--port', env.PORT ?? '0', '--dir', dir],
   );
   const app = await createApp(config, { logger: pino({ level: process.env.GALLEY_TEST_LOG_LEVEL ?? 'silent' }) });

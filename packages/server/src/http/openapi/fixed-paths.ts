@@ -86,6 +86,64 @@ export function fixedSchemas(users: CollectionDef | undefined): Record<string, O
       },
       examples: [{ email: 'ada@example.com', password: 'correct horse battery staple', name: 'Ada' }],
     },
+    PasswordChange: {
+      type: 'object',
+      required: ['currentPassword', 'password'],
+      properties: { currentPassword: { type: 'string', format: 'password' }, password: { type: 'string', minLength: 8, maxLength: 1024, format: 'password' } },
+    },
+    EmailRequest: {
+      type: 'object',
+      properties: { email: { type: 'string', format: 'email', maxLength: 254 } },
+      examples: [{ email: 'ada@example.com' }],
+    },
+    PasswordResetConfirmation: {
+      type: 'object',
+      required: ['token', 'password'],
+      properties: { token: { type: 'string', description: 'From the `#token=` fragment of the mailed link.' }, password: { type: 'string', minLength: 8, maxLength: 1024, format: 'password' } },
+    },
+    TokenConfirmation: {
+      type: 'object', required: ['token'], properties: { token: { type: 'string', description: 'From the `#token=` fragment of the mailed link.' } },
+    },
+    SessionInfo: {
+      type: 'object',
+      required: ['id', 'device', 'ip', 'created', 'lastSeen', 'expires', 'current'],
+      properties: {
+        id: { type: 'string' },
+        device: { type: ['string', 'null'], description: 'The User-Agent the session was opened with.' },
+        ip: { type: ['string', 'null'], description: 'The client address the session was opened from.' },
+        created: { type: 'string', format: 'date-time' },
+        lastSeen: { type: 'string', format: 'date-time', description: 'Updated at most once a minute.' },
+        expires: { type: 'string', format: 'date-time', description: 'The absolute expiry; a session idle for 7 days ends earlier.' },
+        current: { type: 'boolean', description: 'The session of this request.' },
+      },
+    },
+    RolesChange: {
+      type: 'object', required: ['roles'], additionalProperties: false,
+      properties: { roles: { type: 'array', maxItems: 20, items: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' }, description: '`admin` makes a superuser.' } },
+      examples: [{ roles: ['editor'] }],
+    },
+    AuditEntry: {
+      type: 'object',
+      required: ['id', 'created', 'action'],
+      properties: {
+        id: { type: 'string' },
+        created: { type: 'string', format: 'date-time' },
+        updated: { type: 'string', format: 'date-time', description: 'Equal to `created`: entries never change.' },
+        action: { type: 'string', description: 'For example `login.failed`, `login.rate_limited`, `password.changed`, `roles.changed`, `session.revoked` (docs/accounts.md lists them).' },
+        user: { type: ['string', 'null'], description: 'The account the event is about (a relation to users: `expand=user`).' },
+        actor: { type: ['string', 'null'], description: 'Who did it, when not the user (a superuser).' },
+        email: { type: ['string', 'null'], description: 'The address tried, for failed sign-ins.' },
+        ip: { type: ['string', 'null'] },
+        user_agent: { type: ['string', 'null'] },
+        detail: { description: 'Event-specific details.' },
+      },
+    },
+    AuditList: {
+      type: 'object',
+      required: ['items', 'nextCursor'],
+      properties: { items: { type: 'array', items: ref('schemas', 'AuditEntry') }, nextCursor: { type: ['string', 'null'] }, totalItems: { type: 'integer' } },
+    },
+    SessionList: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('schemas', 'SessionInfo') } } },
     User: userSchema(users),
     FacetCount: {
       description: 'One entry of a facet: a value with the number of matching records holding it, or a bucket of a number field (`from` ≤ value < `to`; the first bucket has no `from`, the last no `to`).',
@@ -221,7 +279,9 @@ export function fixedPaths(): Record<string, OpenApiObject> {
     '/api/v1/auth/register': {
       post: {
         operationId: 'register', tags: ['Auth'], summary: 'Create an account and sign in', security: [{}],
-        description: 'A taken email is `409 conflict`. Weak passwords and hostile emails are `400 validation_failed` (docs/accounts.md lists the field codes).',
+        description:
+          'A taken email is `409 conflict`. Weak passwords and hostile emails are `400 validation_failed` (docs/accounts.md lists the field codes). ' +
+          'A verification mail goes to the address. With `GALLEY_AUTH_HIDE_ACCOUNTS=true` every valid registration answers `202` without a session and the outcome goes by mail.',
         requestBody: { required: true, content: jsonContent(ref('schemas', 'Registration')) },
         responses: {
           201: {
@@ -229,6 +289,7 @@ export function fixedPaths(): Record<string, OpenApiObject> {
             headers: { 'Set-Cookie': ref('headers', 'SetCookie') },
             content: jsonContent(ref('schemas', 'Session')),
           },
+          202: { description: 'Hidden accounts: accepted; the outcome goes by mail.' },
           ...errorResponses(400, 403, 409, 413, 415, 429),
         },
       },
@@ -263,7 +324,79 @@ export function fixedPaths(): Record<string, OpenApiObject> {
         responses: { 200: { description: 'The user.', content: jsonContent(ref('schemas', 'CurrentUser')) }, ...errorResponses(401) },
       },
     },
+    '/api/v1/auth/password': {
+      post: {
+        operationId: 'changePassword', tags: ['Auth'], summary: 'Change the signed-in user\'s password', security: REQUIRED_AUTH,
+        description: 'Proves the current password (`401 invalid_credentials` otherwise). Every session of the user is revoked; the answer carries a new one.',
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'PasswordChange')) },
+        responses: {
+          200: { description: 'Changed: a fresh session.', headers: { 'Set-Cookie': ref('headers', 'SetCookie') }, content: jsonContent(ref('schemas', 'Session')) },
+          ...errorResponses(400, 401, 403, 413, 415, 429),
+        },
+      },
+    },
+    '/api/v1/auth/password-reset': {
+      post: {
+        operationId: 'requestPasswordReset', tags: ['Auth'], summary: 'Mail a password reset link', security: [{}],
+        description: 'Always `202`: a single-use link (valid one hour) goes out only if the account exists.',
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'EmailRequest')) },
+        responses: { 202: { description: 'Accepted.' }, ...errorResponses(400, 403, 413, 415, 429) },
+      },
+    },
+    '/api/v1/auth/password-reset/confirm': {
+      post: {
+        operationId: 'confirmPasswordReset', tags: ['Auth'], summary: 'Set a new password with the mailed token', security: [{}],
+        description: 'Every session of the user is revoked, and the address counts as verified. A used, expired or unknown token is `400 invalid_token`.',
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'PasswordResetConfirmation')) },
+        responses: { 204: { description: 'The password is changed.' }, ...errorResponses(400, 403, 413, 415, 429) },
+      },
+    },
+    '/api/v1/auth/verify-email': {
+      post: {
+        operationId: 'requestEmailVerification', tags: ['Auth'], summary: 'Mail an email verification link', security: OPTIONAL_AUTH,
+        description: 'For the signed-in caller, or for the account of `email`. Always `202`.',
+        requestBody: { required: false, content: jsonContent(ref('schemas', 'EmailRequest')) },
+        responses: { 202: { description: 'Accepted.' }, ...errorResponses(400, 401, 403, 413, 415, 429) },
+      },
+    },
+    '/api/v1/auth/verify-email/confirm': {
+      post: {
+        operationId: 'confirmEmailVerification', tags: ['Auth'], summary: 'Verify the address with the mailed token', security: [{}],
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'TokenConfirmation')) },
+        responses: { 204: { description: 'Verified.' }, ...errorResponses(400, 403, 413, 415, 429) },
+      },
+    },
+    '/api/v1/auth/sessions': {
+      get: {
+        operationId: 'listSessions', tags: ['Auth'], summary: 'The caller\'s sessions', security: REQUIRED_AUTH,
+        responses: { 200: { description: 'Most recently used first.', content: jsonContent(ref('schemas', 'SessionList')) }, ...errorResponses(401) },
+      },
+    },
+    '/api/v1/auth/sessions/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 64 } }],
+      delete: {
+        operationId: 'revokeSession', tags: ['Auth'], summary: 'Revoke one of the caller\'s sessions', security: REQUIRED_AUTH,
+        description: 'The session dies at once. Revoking the current session is a logout; another user\'s session is `404`.',
+        responses: { 204: { description: 'Revoked.' }, ...errorResponses(401, 403, 404) },
+      },
+    },
     ...signInPaths(),
+    '/api/v1/auth/users/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 64 } }],
+      patch: {
+        operationId: 'setUserRoles', tags: ['Auth'], summary: 'Set a user\'s roles', description: `${SUPERUSER_NOTE} Every session of the user is revoked (they sign in again with the new roles).`, security: REQUIRED_AUTH,
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'RolesChange')) },
+        responses: { 200: { description: 'The user.', content: jsonContent(ref('schemas', 'CurrentUser')) }, ...errorResponses(400, 401, 403, 404, 413, 415) },
+      },
+    },
+    '/api/v1/audit': {
+      get: {
+        operationId: 'listAuditEntries', tags: ['Auth'], summary: 'The audit log', security: REQUIRED_AUTH,
+        description: `${SUPERUSER_NOTE} Filter, sort, cursor, fields, expand and count work as for records; newest first by default.`,
+        parameters: ['Filter', 'Sort', 'Limit', 'Cursor', 'Fields', 'Expand', 'Count'].map((name) => ref('parameters', name)),
+        responses: { 200: { description: 'A page of entries.', content: jsonContent(ref('schemas', 'AuditList')) }, ...errorResponses(400, 401, 403) },
+      },
+    },
     '/api/v1/search-insights': {
       get: {
         operationId: 'listSearchInsights', tags: ['Operations'], summary: 'What people search for, and what finds nothing', security: REQUIRED_AUTH,

@@ -32,6 +32,7 @@ const CODE_EXAMPLES: Record<ErrorCode, ProblemExample[]> = {
       { field: 'price', code: 'too_small', message: 'must be at least 0' },
     ],
   }],
+  invalid_token: [{ summary: 'A mail link that is invalid, used or expired', detail: 'the link is invalid, used or expired; ask for a new one' }],
   unauthenticated: [{ summary: 'No valid credentials', detail: 'sign in first' }],
   invalid_credentials: [{ summary: 'Wrong email or password', detail: 'the email or password is wrong' }],
   oauth_failed: [{ summary: 'An OAuth callback that fails a check', detail: 'the state does not match the sign-in this browser started' }],

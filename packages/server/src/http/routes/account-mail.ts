@@ -1,0 +1,33 @@
+// /api/v1/auth/password-reset and /verify-email: ask for a link by mail (always 202, whether or not
+// the account exists), then confirm with the token from the link.
+
+import type { FastifyInstance } from 'fastify';
+import type { AccountMail } from '../../core/account-mail.ts';
+import { sessionMeta } from '../session.ts';
+
+const objectBody = { type: 'object' } as const;
+
+export async function accountMailRoutes(app: FastifyInstance, deps: { accountMail: AccountMail }): Promise<void> {
+  app.post('/api/v1/auth/password-reset', { schema: { body: objectBody } }, async (request, reply) => {
+    await deps.accountMail.requestPasswordReset((request.body as Record<string, unknown>).email, sessionMeta(request));
+    return reply.code(202).send();
+  });
+
+  app.post('/api/v1/auth/password-reset/confirm', { schema: { body: objectBody } }, async (request, reply) => {
+    const { token, password } = request.body as Record<string, unknown>;
+    await deps.accountMail.confirmPasswordReset(token, password, sessionMeta(request));
+    return reply.code(204).send();
+  });
+
+  // Without a body (or with `{}`) for the signed-in caller; `{email}` for anyone.
+  app.post('/api/v1/auth/verify-email', async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    await deps.accountMail.requestVerification(request.caller.user, typeof body === 'object' ? body.email : undefined, sessionMeta(request));
+    return reply.code(202).send();
+  });
+
+  app.post('/api/v1/auth/verify-email/confirm', { schema: { body: objectBody } }, async (request, reply) => {
+    await deps.accountMail.confirmVerification((request.body as Record<string, unknown>).token, sessionMeta(request));
+    return reply.code(204).send();
+  });
+}
