@@ -37,6 +37,9 @@ export async function startGalley(options: { dataDir: string; databaseUrl?: stri
       GALLEY_ADMIN_PASSWORD: ADMIN.password,
       GALLEY_LOG_LEVEL: 'warn',
       DATABASE_URL: options.databaseUrl,
+      // The reference queries the database for every request: so must Galley, or the ratios
+      // would measure its public read cache (a scenario of its own) instead of its request path.
+      GALLEY_READ_CACHE_ENTRIES: '0',
       // Never inherit the caller's deployment settings.
       GALLEY_DATA_DIR: undefined,
       REDIS_URL: undefined,
