@@ -7,7 +7,7 @@ import { ApiError } from '../../core/api-error.ts';
 import type { AuthUser } from '../../core/caller.ts';
 import type { MfaService } from '../../core/mfa.ts';
 import type { SignInService } from '../../core/sign-in.ts';
-import { sendSession } from '../session.ts';
+import { sendSession, sessionMeta } from '../session.ts';
 
 /** A TOTP code (6 digits) or a recovery code (`xxxxx-xxxxx`), with room for spaces a user types. */
 const CODE = { type: 'string', minLength: 1, maxLength: 32 } as const;
@@ -66,7 +66,7 @@ export async function mfaRoutes(app: FastifyInstance, deps: { mfa: MfaService; s
 
   app.post('/api/v1/auth/mfa/verify', { schema: { body: verifyBody } }, async (request, reply) => {
     const { ticket, code } = request.body as { ticket: string; code: string };
-    const session = await deps.signIn.verifySecondFactor(ticket, code, { userAgent: request.headers['user-agent'], ip: request.ip });
+    const session = await deps.signIn.verifySecondFactor(ticket, code, sessionMeta(request));
     return sendSession(reply, session, deps.secureCookies);
   });
 }

@@ -4,7 +4,7 @@
 
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { OAUTH_FLOW_TTL_MS, type OAuthService } from '../../core/oauth.ts';
-import { SESSION_COOKIE, sessionCookieOptions } from '../session.ts';
+import { SESSION_COOKIE, sessionCookieOptions, sessionMeta } from '../session.ts';
 
 export const OAUTH_COOKIE = 'galley_oauth';
 const OAUTH_PATH = '/api/v1/auth/oauth/';
@@ -33,7 +33,7 @@ export async function oauthRoutes(app: FastifyInstance, deps: { oauth: OAuthServ
     reply.clearCookie(OAUTH_COOKIE, flowCookie);
     const mark = request.url.indexOf('?');
     const query = new URLSearchParams(mark === -1 ? '' : request.url.slice(mark + 1));
-    const { outcome, redirect } = await oauth.finish(provider, query, request.cookies[OAUTH_COOKIE], { userAgent: request.headers['user-agent'], ip: request.ip });
+    const { outcome, redirect } = await oauth.finish(provider, query, request.cookies[OAUTH_COOKIE], sessionMeta(request));
     if ('mfaRequired' in outcome) {
       // In the fragment, which browsers never send to a server: the page reads it and asks for a code.
       return leave(reply, `${redirect.split('#')[0]}#${new URLSearchParams({ mfaRequired: 'true', ticket: outcome.ticket })}`);
