@@ -156,10 +156,6 @@ export class AuthService {
     return { user, token };
   }
 
-  async login(email: unknown, password: unknown, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
-    return this.signIn(await this.verifyCredentials(email, password, meta), meta);
-  }
-
   async createSession(userId: string, meta: SessionMeta): Promise<string> {
     return (await this.sessions.create(userId, meta)).token;
   }
