@@ -30,6 +30,8 @@ export class WebhookReceiver {
   readonly received: ReceivedDelivery[] = [];
   /** Per path: the status to answer, or 'hang' to never answer. Default 200. */
   readonly behaviour = new Map<string, number | 'hang'>();
+  /** Per path: how long to wait before answering. */
+  readonly delayMs = new Map<string, number>();
   /** Per webhook id: the secret its deliveries must be signed with. */
   readonly secrets = new Map<string, string>();
   private readonly hanging = new Set<http.ServerResponse>();
@@ -66,7 +68,10 @@ export class WebhookReceiver {
         this.hanging.add(res);
         return;
       }
-      res.writeHead(behaviour, { 'content-type': 'text/plain' }).end(behaviour < 300 ? 'thanks' : 'receiver says no: '.padEnd(2000, 'x'));
+      const answer = () => res.writeHead(behaviour, { 'content-type': 'text/plain' }).end(behaviour < 300 ? 'thanks' : 'receiver says no: '.padEnd(2000, 'x'));
+      const delay = this.delayMs.get(path);
+      if (delay) setTimeout(answer, delay);
+      else answer();
     });
   }
 
