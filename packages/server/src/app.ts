@@ -36,6 +36,10 @@ import { OAuthService } from './core/oauth.ts';
 import { createOAuthProvider } from './core/oauth-providers.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
 import { SignInService } from './core/sign-in.ts';
+import { WebhookOutbox } from './core/webhook-outbox.ts';
+import { WebhookSender } from './core/webhook-sender.ts';
+import { WebhookTargets } from './core/webhook-targets.ts';
+import { WebhookService } from './core/webhooks.ts';
 import { connectDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { instrumentDatabase } from './db/instrumented.ts';
@@ -47,6 +51,8 @@ import type { Storage } from './storage/storage.ts';
 import { checkRule } from './rules/rule-check.ts';
 
 export const VERSION = '0.1.0';
+/** Webhook attempts in flight at once per instance (they wait on the network, not the CPU). */
+const WEBHOOK_CONCURRENCY = 8;
 
 export interface Services {
   db: Database;
@@ -71,6 +77,9 @@ export interface Services {
   files: FileService;
   fileTokens: FileTokens;
   uploads: UploadService;
+  webhooks: WebhookService;
+  webhookOutbox: WebhookOutbox;
+  webhookSender: WebhookSender;
 }
 
 export interface App {
@@ -161,6 +170,21 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       config.realtime,
     );
     invalidateOnWrites(changes, feed, readCache);
+    const webhookTargets = new WebhookTargets(config.webhooks.allow);
+    const webhooks = new WebhookService(db, collections, changes, webhookTargets, secret.key('webhooks'));
+    const webhookSender = new WebhookSender(db, webhooks, webhookTargets, {
+      ...config.webhooks,
+      concurrency: WEBHOOK_CONCURRENCY,
+      onError: (err) => logger.error({ err }, 'sending webhooks failed'),
+    });
+    const webhookOutbox = new WebhookOutbox(db, changes, {
+      onError: (err) => logger.error({ err }, 'turning changes into webhook deliveries failed'),
+      onQueued: () => webhookSender.wake(),
+    });
+    webhooks.onQueued(() => webhookSender.wake());
+    // The feed wakes the outbox for every change that reaches this instance (its own or, through the bus, another's).
+    feed.add({ prepare: async () => {}, deliver: () => webhookOutbox.wake(), lost: () => webhookOutbox.wake() });
+    await webhookOutbox.start();
     await feed.start();
     realtime.start();
     const logFailure = (what: string) => (err: unknown) => logger.error({ err }, what);
@@ -185,7 +209,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const registration = new Registration(auth, accountMail, config.hideAccounts);
     const services: Services = {
       db, collections, records, auth, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, files, fileTokens, uploads, metrics, readCache, searchInsights,
-      mailer, accountMail, registration,
+      mailer, accountMail, registration, webhooks, webhookOutbox, webhookSender,
     };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
@@ -197,6 +221,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       adminDir: ADMIN_DIST,
     });
     await jobs.start();
+    await webhookSender.start();
     let closed: Promise<void> | undefined;
     return {
       config,
@@ -211,6 +236,8 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
           audit.stop();
           await limiter.close();
           feed.stop();
+          await webhookOutbox.stop();
+          await webhookSender.stop();
           await jobs.stop();
           changes.stop();
           await searchInsights.close();

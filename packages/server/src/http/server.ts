@@ -33,6 +33,7 @@ import { oauthRoutes } from './routes/oauth.ts';
 import { recordRoutes } from './routes/records.ts';
 import { searchInsightRoutes } from './routes/search-insights.ts';
 import { uploadRoutes } from './routes/uploads.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -124,6 +125,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(searchInsightRoutes, { insights: services.searchInsights });
   await app.register(metricsRoutes, { metrics: services.metrics, token: options.metricsToken });
   await app.register(batchRoutes, { db: services.db, records: services.records });
+  await app.register(webhookRoutes, { webhooks: services.webhooks });
   await app.register(realtimeRoutes, { hub: services.realtime, allowedOrigins: options.allowedOrigins });
   await app.register(adminRoutes, { dir: options.adminDir });
   await app.register(docsRoutes, {
