@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { ApiError } from '../../core/api-error.ts';
+import { isApiKeyCaller } from '../../core/api-keys.ts';
 import type { AuthUser } from '../../core/caller.ts';
 import type { MfaService } from '../../core/mfa.ts';
 import type { SignInService } from '../../core/sign-in.ts';
@@ -21,6 +22,8 @@ const verifyBody = {
 
 function signedInUser(request: FastifyRequest): AuthUser {
   if (!request.caller.user) throw new ApiError('unauthenticated', 'sign in first');
+  // A second factor belongs to a person's account; an API key has neither.
+  if (isApiKeyCaller(request.caller.user)) throw new ApiError('forbidden', 'API keys have no second factor: sign in as a user');
   return request.caller.user;
 }
 
