@@ -34,8 +34,12 @@ export const POLICIES = {
   mailAccount: { name: 'mail-account', free: 3, windowMs: 60 * MINUTE, baseDelayMs: 30_000, maxDelayMs: 60 * MINUTE },
   /** Tokens tried by one client address (reset and verification confirmations). */
   confirmClient: { name: 'confirm-client', free: 20, windowMs: 15 * MINUTE, baseDelayMs: 1000, maxDelayMs: 15 * MINUTE },
-  /** Second-factor codes tried for one account. */
+  /** Wrong second-factor codes for one account (sign-in, confirmation, turning MFA off, new recovery codes). */
   mfaAccount: { name: 'mfa-account', free: 5, windowMs: 15 * MINUTE, baseDelayMs: 1000, maxDelayMs: 5 * MINUTE },
+  /** Wrong second-factor codes from one client address, whatever the account. */
+  mfaClient: { name: 'mfa-client', free: 20, windowMs: 15 * MINUTE, baseDelayMs: 1000, maxDelayMs: 15 * MINUTE },
+  /** OAuth sign-ins started, and callbacks that failed, from one client address. */
+  oauthClient: { name: 'oauth-client', free: 30, windowMs: 15 * MINUTE, baseDelayMs: 1000, maxDelayMs: 15 * MINUTE },
 } satisfies Record<string, LimitPolicy>;
 
 /** The wait imposed by the n-th counted attempt on the next one: none for the first `free - 1`. */
