@@ -171,7 +171,7 @@ await describeEachDialect('OAuth rate limits and audit', (dialect) => {
       const res = await browser.request(`${base}/api/v1/auth/oauth/test`);
       if (res.status === 429) {
         limitedAt = i;
-        assert.equal((await res.json()).code, 'rate_limited');
+        assert.equal(((await res.json()) as { code: string }).code, 'rate_limited');
         assert.ok(Number(res.headers.get('retry-after')) >= 1);
       } else assert.equal(res.status, 302);
     }
