@@ -48,6 +48,18 @@ export function delayAfter(policy: LimitPolicy, count: number): number {
   return Math.min(policy.baseDelayMs * 2 ** Math.min(count - policy.free, 30), policy.maxDelayMs);
 }
 
+/**
+ * The counters' store did not answer in time (Redis down or hung): the endpoint answers
+ * `503 unavailable` with Retry-After. It never lets the attempt through uncounted (that would switch
+ * the limits off for whoever can take Redis down) and never hangs the request.
+ */
+export class RateLimitUnavailableError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('the rate limit store did not answer', options);
+    this.name = 'RateLimitUnavailableError';
+  }
+}
+
 /** Where counters live. Keys are already hashed and prefixed; times are the store's own clock. */
 export interface RateLimitStore {
   /** Counts an attempt; the delay it imposes on the next one (0 for none). */
