@@ -21,6 +21,7 @@ import { accountMailRoutes } from './routes/account-mail.ts';
 import { authRoutes } from './routes/auth.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { accountAdminRoutes } from './routes/account-admin.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -112,6 +113,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(accountMailRoutes, { accountMail: services.accountMail });
   await app.register(sessionRoutes, { auth: services.auth });
   await app.register(accountAdminRoutes, { auth: services.auth, records: services.records });
+  await app.register(apiKeyRoutes, { auth: services.auth });
   await app.register(oauthRoutes, { oauth: services.oauth, secureCookies: options.secureCookies });
   await app.register(collectionRoutes, { collections: services.collections });
   await app.register(fileRoutes, {
