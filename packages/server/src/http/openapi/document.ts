@@ -3,6 +3,7 @@
 
 import type { CollectionDef } from '../../core/collection-model.ts';
 import { SESSION_COOKIE } from '../session.ts';
+import { dashboardPaths, dashboardSchemas } from './dashboard-paths.ts';
 import { fixedPaths, fixedSchemas } from './fixed-paths.ts';
 import { problemResponses, problemSchemas, type OpenApiObject } from './problems.ts';
 import { recordParameters, recordPaths, sharedHeaders } from './record-paths.ts';
@@ -45,8 +46,8 @@ export function buildOpenApiDocument(collections: CollectionDef[], opts: OpenApi
   const sorted = [...collections].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const known = new Set(sorted.map((c) => c.name));
 
-  const schemas: Record<string, OpenApiObject> = { ...problemSchemas(), ...fixedSchemas(sorted.find(isUsers)) };
-  const paths: Record<string, OpenApiObject> = fixedPaths();
+  const schemas: Record<string, OpenApiObject> = { ...problemSchemas(), ...fixedSchemas(sorted.find(isUsers)), ...dashboardSchemas() };
+  const paths: Record<string, OpenApiObject> = { ...fixedPaths(), ...dashboardPaths() };
   for (const collection of sorted) {
     Object.assign(schemas, recordSchemas(collection, known));
     Object.assign(paths, recordPaths(collection));
