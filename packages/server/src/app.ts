@@ -12,6 +12,7 @@ import { AuthService } from './core/auth.ts';
 import { AuthTokenStore } from './core/auth-tokens.ts';
 import { FirstRun } from './core/first-run.ts';
 import { RuleTester } from './core/rule-tester.ts';
+import { UserDirectory } from './core/user-directory.ts';
 import { AuditLog } from './core/audit.ts';
 import { NO_LIMITS, RateLimiter } from './core/rate-limit.ts';
 import { MemoryRateLimitStore } from './rate-limit/memory.ts';
@@ -57,6 +58,7 @@ export interface Services {
   auth: AuthService;
   firstRun: FirstRun;
   ruleTester: RuleTester;
+  users: UserDirectory;
   changes: ChangeLog;
   mfa: MfaService;
   signIn: SignInService;
@@ -191,8 +193,9 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const accountMail = new AccountMail(auth, new AuthTokenStore(db), mailer, config.publicUrl);
     const registration = new Registration(auth, accountMail, config.hideAccounts);
     const ruleTester = new RuleTester(collections, auth, (def, ids) => records.findByIds(def, ids));
+    const users = new UserDirectory(db, collections, auth);
     const services: Services = {
-      db, collections, records, auth, firstRun, ruleTester, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, files, fileTokens, uploads, metrics, readCache, searchInsights,
+      db, collections, records, auth, firstRun, ruleTester, users, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, files, fileTokens, uploads, metrics, readCache, searchInsights,
       mailer, accountMail, registration,
     };
     const http = await buildHttpServer(services, {

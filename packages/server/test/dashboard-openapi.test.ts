@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import type { HTTPMethods } from 'fastify';
 import { createTestApp, type TestApp } from '../src/testing/test-app.ts';
 
-const PATHS = ['/api/v1/setup', '/api/v1/collections/{name}/rules/test', '/api/v1/collections/{name}/rules/check', '/api/v1/metrics/summary'];
+const PATHS = ['/api/v1/setup', '/api/v1/auth/users', '/api/v1/auth/users/{id}/sessions', '/api/v1/collections/{name}/rules/test', '/api/v1/collections/{name}/rules/check', '/api/v1/metrics/summary'];
 
 let t: TestApp;
 before(async () => {

@@ -113,7 +113,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(accountMailRoutes, { accountMail: services.accountMail });
   await app.register(sessionRoutes, { auth: services.auth });
   await app.register(setupRoutes, { firstRun: services.firstRun, secureCookies: options.secureCookies });
-  await app.register(accountAdminRoutes, { auth: services.auth, records: services.records });
+  await app.register(accountAdminRoutes, { auth: services.auth, records: services.records, directory: services.users });
   await app.register(oauthRoutes, { oauth: services.oauth, secureCookies: options.secureCookies });
   await app.register(collectionRoutes, { collections: services.collections });
   await app.register(ruleRoutes, { tester: services.ruleTester });

@@ -1,5 +1,5 @@
-// The endpoints the dashboard needs beyond the records API: the first run (/setup), the rule
-// tester and the as-you-type rule check, and the JSON metrics summary.
+// The endpoints the dashboard needs beyond the records API: the first run (/setup), the user
+// directory, the rule tester and the as-you-type rule check, and the JSON metrics summary.
 
 import { RULE_NAMES } from '../../core/collection-model.ts';
 import { errorResponses, ref, type OpenApiObject } from './problems.ts';
@@ -98,6 +98,11 @@ export function dashboardSchemas(): Record<string, OpenApiObject> {
       examples: [{ expression: 'author = @request.auth.id' }],
     },
     RuleCheckResult: { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean', const: true } } },
+    UserPage: {
+      type: 'object',
+      required: ['items', 'nextCursor'],
+      properties: { items: { type: 'array', items: ref('schemas', 'User') }, nextCursor: { type: ['string', 'null'] } },
+    },
     MetricsSummary: {
       type: 'object',
       required: ['at', 'uptimeSeconds', 'requests', 'routes', 'gauges', 'counters'],
@@ -147,6 +152,26 @@ export function dashboardPaths(): Record<string, OpenApiObject> {
           201: { description: 'Created and signed in.', headers: { 'Set-Cookie': ref('headers', 'SetCookie') }, content: jsonContent(ref('schemas', 'Session')) },
           ...errorResponses(400, 403, 409, 413, 415),
         },
+      },
+    },
+    '/api/v1/auth/users': {
+      get: {
+        operationId: 'listUsers', tags: ['Auth'], summary: 'Users with their account fields', security: REQUIRED_AUTH,
+        description: `${SUPERUSER_NOTE} By email; \`search\` matches anywhere in the email (case-insensitive, as text); paged by cursor.`,
+        parameters: [
+          { name: 'search', in: 'query', required: false, schema: { type: 'string', maxLength: 254 } },
+          { name: 'cursor', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
+        ],
+        responses: { 200: { description: 'A page of users.', content: jsonContent(ref('schemas', 'UserPage')) }, ...errorResponses(400, 401, 403) },
+      },
+    },
+    '/api/v1/auth/users/{id}/sessions': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 64 } }],
+      delete: {
+        operationId: 'revokeUserSessions', tags: ['Auth'], summary: 'End every session of a user', security: REQUIRED_AUTH,
+        description: `${SUPERUSER_NOTE} Their realtime connections close too; written to the audit log as \`sessions.revoked\`.`,
+        responses: { 204: { description: 'Revoked.' }, ...errorResponses(401, 403, 404) },
       },
     },
     '/api/v1/collections/{name}/rules/test': {
