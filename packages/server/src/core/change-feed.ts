@@ -1,5 +1,5 @@
 // Tails the change log for this instance: woken by its own commits, by the bus when another
-// instance commits, and by a slow poll as a safety net; hands every change, in order and once, to
+// instance commits, and by a slow poll as a safety net (which also numbers orphaned pending changes); hands every change, in order and once, to
 // its listeners (the realtime hub). Each instance keeps its own position: nothing is shared in memory.
 
 import crypto from 'node:crypto';
@@ -56,7 +56,8 @@ export class ChangeFeed {
     await this.bus.subscribe(BUS_CHANNELS.changes, (message) => {
       if (message !== this.instanceId) this.wake();
     });
-    this.pollTimer = setInterval(() => this.wake(), POLL_MS).unref();
+    // The poll also numbers changes whose writer died between its commit and their numbering.
+    this.pollTimer = setInterval(() => void this.log.numberCommitted().then(() => this.wake()), POLL_MS).unref();
   }
 
   stop(): void {
