@@ -42,6 +42,12 @@ export interface ChangeRead {
 
 type Pending = Array<{ collection: string; recordId: string; action: ChangeAction; record: string | null }>;
 
+/**
+ * Told after a commit of this process: the new head and, when this commit alone took the numbers
+ * up to it (SQLite), its changes numbered `head - changes.length + 1 … head`; otherwise none.
+ */
+export type CommittedListener = (head: number, changes: readonly Change[]) => void;
+
 /** Rows looked at per pruning statement, so one pass never holds a long lock or a huge transaction. */
 const PRUNE_CHUNK = 10_000;
 const PRUNE_INTERVAL_MS = 60_000;
@@ -51,7 +57,7 @@ const NUMBER_BATCH = 1000;
 
 export class ChangeLog {
   private readonly pending = new WeakMap<Transaction, Pending>();
-  private readonly committedListeners = new Set<(head: number) => void>();
+  private readonly committedListeners = new Set<CommittedListener>();
   private pruneTimer: NodeJS.Timeout | undefined;
   /** The numbering run under way (PostgreSQL), and the one queued behind it. */
   private numbering: Promise<number> | undefined;
@@ -76,27 +82,36 @@ export class ChangeLog {
         tx.beforeCommit(() => this.writePending(tx, created));
         tx.afterCommit(async () => {
           const numbered = await this.numberCommitted();
-          this.committedListeners.forEach((fn) => fn(numbered));
+          this.committedListeners.forEach((fn) => fn(numbered, []));
         });
       } else {
+        let time = '';
         tx.beforeCommit(async () => {
-          head = await this.write(tx, created);
+          time = new Date().toISOString();
+          head = await this.write(tx, created, time);
         });
-        tx.afterCommit(() => this.committedListeners.forEach((fn) => fn(head)));
+        tx.afterCommit(() => {
+          if (this.committedListeners.size === 0) return;
+          // As read() would return them: each listener may keep or change its own copy of a record.
+          const changes = created.map((c, i): Change => ({
+            seq: head - created.length + i + 1, collection: c.collection, recordId: c.recordId, action: c.action,
+            record: c.record === null ? null : (JSON.parse(c.record) as ApiRecord), time,
+          }));
+          this.committedListeners.forEach((fn) => fn(head, changes));
+        });
       }
     }
     batch.push({ collection, recordId: record.id, action, record: JSON.stringify(record) });
   }
 
   /** Calls `listener` with the new head after every commit of this process that appended changes. */
-  onCommitted(listener: (head: number) => void): () => void {
+  onCommitted(listener: CommittedListener): () => void {
     this.committedListeners.add(listener);
     return () => this.committedListeners.delete(listener);
   }
 
   /** SQLite: numbers the changes and inserts them; returns the new head (the last number taken). */
-  private async write(tx: Queryable, changes: Pending): Promise<number> {
-    const time = new Date().toISOString();
+  private async write(tx: Queryable, changes: Pending, time: string): Promise<number> {
     const n = changes.length;
     const taken = await tx.get<{ seq: number }>(`UPDATE "_changes_head" SET "seq" = "seq" + ? WHERE "id" = 1 RETURNING "seq"`, [n]);
     const head = taken!.seq;
