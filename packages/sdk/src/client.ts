@@ -1,8 +1,9 @@
 // createClient(): one object per Galley server. It owns the transport (fetch, session) and hands
 // out the parts: `auth`, `collection(name)` (records and their realtime subscriptions, over one
-// shared socket), `collections` (admin), `batch`, `filter`.
+// shared socket), `collections` and `apiKeys` (admin), `batch`, `filter`.
 
 import type { BaseRecord, BatchOperation, BatchResult } from '@galley/protocol';
+import { ApiKeysApi } from './api-keys.ts';
 import { AuthApi } from './auth.ts';
 import { CollectionsApi } from './collections.ts';
 import { filter } from './filter.ts';
@@ -34,6 +35,8 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
   readonly auth: AuthApi;
   /** Defining collections: superusers only. */
   readonly collections: CollectionsApi;
+  /** API keys for servers and scripts: superusers only. */
+  readonly apiKeys: ApiKeysApi;
   /** The tagged template that quotes values for filters: galley.filter`title ~ ${q}`. */
   readonly filter = filter;
   private readonly transport: Transport;
@@ -51,6 +54,7 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
     this.backoffMs = options.reconnectBackoffMs;
     this.auth = new AuthApi(this.transport);
     this.collections = new CollectionsApi(this.transport);
+    this.apiKeys = new ApiKeysApi(this.transport);
   }
 
   get url(): string {

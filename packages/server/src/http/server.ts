@@ -21,6 +21,7 @@ import { accountMailRoutes } from './routes/account-mail.ts';
 import { authRoutes } from './routes/auth.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { accountAdminRoutes } from './routes/account-admin.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -33,6 +34,7 @@ import { oauthRoutes } from './routes/oauth.ts';
 import { recordRoutes } from './routes/records.ts';
 import { searchInsightRoutes } from './routes/search-insights.ts';
 import { uploadRoutes } from './routes/uploads.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -111,6 +113,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(accountMailRoutes, { accountMail: services.accountMail });
   await app.register(sessionRoutes, { auth: services.auth });
   await app.register(accountAdminRoutes, { auth: services.auth, records: services.records });
+  await app.register(apiKeyRoutes, { auth: services.auth });
   await app.register(oauthRoutes, { oauth: services.oauth, secureCookies: options.secureCookies });
   await app.register(collectionRoutes, { collections: services.collections });
   await app.register(fileRoutes, {
@@ -124,6 +127,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(searchInsightRoutes, { insights: services.searchInsights });
   await app.register(metricsRoutes, { metrics: services.metrics, token: options.metricsToken });
   await app.register(batchRoutes, { db: services.db, records: services.records });
+  await app.register(webhookRoutes, { webhooks: services.webhooks });
   await app.register(realtimeRoutes, { hub: services.realtime, allowedOrigins: options.allowedOrigins });
   await app.register(adminRoutes, { dir: options.adminDir });
   await app.register(docsRoutes, {
