@@ -142,7 +142,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const collections = new CollectionService(db, checkRule);
     await collections.load();
     await collections.watch((err) => logger.error({ err }, 'reloading collection definitions failed'));
-    const changes = new ChangeLog(db, config.changesRetention);
+    const changes = new ChangeLog(db, config.changesRetention, (err) => logger.error({ err }, 'numbering the change log failed'));
     changes.startPruning((err) => logger.error({ err }, 'pruning the change log failed'));
     const readCache = new ReadCache(config.readCacheEntries, metrics);
     const searchInsights = new SearchInsights(db, (err) => logger.error({ err }, 'recording search insights failed'));

@@ -1,6 +1,8 @@
 // The change log on every database: each record write appends one change in its own transaction
 // (rolled-back writes none), batches number their changes consecutively, concurrent writers get
-// gap-free numbers in commit order, and retention prunes by rows and by age.
+// gap-free numbers in commit order, and retention prunes by rows and by age. On PostgreSQL changes
+// are numbered just after their commit: a write returns once its change is numbered, and changes
+// left unnumbered by a writer that died are numbered by the next run.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -119,6 +121,32 @@ await describeEachDialect('change log', (dialect) => {
     const changes = await all(start);
     assert.deepEqual(changes.map((c) => c.seq), Array.from({ length: writers }, (_, i) => start + i + 1));
     assert.deepEqual(new Set(changes.map((c) => c.recordId)), new Set(results.map((r) => r.body.id)));
+  });
+
+  test('a write resolves only once its change is numbered, and nothing stays pending', { skip: dialect === 'sqlite' && 'SQLite numbers inside the write' }, async () => {
+    const start = await headNow();
+    await Promise.all(Array.from({ length: 10 }, (_, i) => t.request('POST', '/api/v1/collections/notes/records', { body: { title: `p${i}` } })));
+    assert.equal(await headNow(), start + 10);
+    const pending = await t.app.services.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM "_changes_pending"`);
+    assert.equal(Number(pending!.n), 0);
+  });
+
+  test('changes a writer committed but never numbered (it died) are numbered by the next run, in ticket order', { skip: dialect === 'sqlite' && 'SQLite numbers inside the write' }, async () => {
+    const start = await headNow();
+    const db = t.app.services.db;
+    // As a writer leaves them when its process ends between its COMMIT and the numbering.
+    for (const title of ['orphan 1', 'orphan 2']) {
+      await db.run(`INSERT INTO "_changes_pending" ("collection", "record_id", "action", "record", "time") VALUES ('notes', $1, 'create', $2, $3)`, [
+        title.replace(' ', ''), JSON.stringify({ id: title.replace(' ', ''), title }), new Date().toISOString(),
+      ]);
+    }
+    assert.equal(await headNow(), start);
+    // The change feed's poll runs exactly this.
+    assert.equal(await log.numberCommitted(), start + 2);
+    assert.deepEqual((await all(start)).map((c) => [c.seq, c.record!.title]), [[start + 1, 'orphan 1'], [start + 2, 'orphan 2']]);
+    // A run with nothing pending changes nothing.
+    assert.equal(await log.numberCommitted(), start + 2);
+    assert.equal(await headNow(), start + 2);
   });
 
   test('retention prunes beyond the row budget and by age; a reader from before the cut is told', async () => {

@@ -17,7 +17,10 @@ import os from 'node:os';
 import path from 'node:path';
 
 const { dialects, skipReason } = await testDialects();
-const ENV = { GALLEY_WEBHOOK_ALLOW: '127.0.0.1', GALLEY_WEBHOOK_RETRY_SECONDS: '0.1,0.2,0.4', GALLEY_WEBHOOK_TIMEOUT_SECONDS: '1' };
+// The receiver shares this process with both servers: under 40 concurrent writes its answers can
+// take over a second, and a timed-out attempt is rightly retried (at least once). The timeout here
+// leaves room, so every second send the test could see would come from a double claim.
+const ENV = { GALLEY_WEBHOOK_ALLOW: '127.0.0.1', GALLEY_WEBHOOK_RETRY_SECONDS: '0.1,0.2,0.4', GALLEY_WEBHOOK_TIMEOUT_SECONDS: '5' };
 const NOTES = { name: 'notes', fields: [{ name: 'title', type: 'text' }], rules: { list: '', view: '', create: '', update: '', delete: '' } };
 
 test('two instances on one PostgreSQL database: each change becomes one delivery, sent once', { skip: dialects.includes('postgres') ? false : skipReason }, async () => {
@@ -89,7 +92,7 @@ for (const dialect of ['sqlite', 'postgres'] as TestDialect[]) {
 
       galley = serveGalley(env, { dir });
       url = await galley.url;
-      await receiver.until((r) => new Set(r.map((d) => d.body.seq)).size === 60, 'all sixty changes delivered after the restart', 20_000);
+      await receiver.until((r) => new Set(r.map((d) => d.body.seq)).size === 60, "all sixty changes delivered after the restart (after the dead worker's leases lapse)", 40_000);
       for (const d of receiver.received) seqs.add(d.body.seq);
       assert.equal(seqs.size, 60);
       // Repeats (attempts whose answer the dead process never recorded) carry the same delivery id and body.

@@ -1,5 +1,5 @@
 // Tails the change log for this instance: woken by its own commits, by the bus when another
-// instance commits, and by a slow poll as a safety net; hands every change, in order and once, to
+// instance commits, and by a slow poll as a safety net (which also numbers orphaned pending changes); hands every change, in order and once, to
 // its listeners (the realtime hub). Each instance keeps its own position: nothing is shared in memory.
 
 import crypto from 'node:crypto';
@@ -49,14 +49,15 @@ export class ChangeFeed {
 
   async start(): Promise<void> {
     this.#position = await this.log.head();
-    this.stopCommitted = this.log.onCommitted(() => {
-      this.wake();
+    this.stopCommitted = this.log.onCommitted((head, changes) => {
+      this.committed(head, changes);
       this.announce();
     });
     await this.bus.subscribe(BUS_CHANNELS.changes, (message) => {
       if (message !== this.instanceId) this.wake();
     });
-    this.pollTimer = setInterval(() => this.wake(), POLL_MS).unref();
+    // The poll also numbers changes whose writer died between its commit and their numbering.
+    this.pollTimer = setInterval(() => void this.log.numberCommitted().then(() => this.wake()), POLL_MS).unref();
   }
 
   stop(): void {
@@ -70,31 +71,52 @@ export class ChangeFeed {
 
   /** Reads and hands out whatever the log holds beyond the position; coalesces overlapping wake-ups. */
   wake(): void {
+    this.run([]);
+  }
+
+  /**
+   * A commit of this process: when its changes are exactly the next ones after the position, they
+   * are handed out as they are, without reading them back from the log; otherwise the log is read.
+   */
+  private committed(head: number, changes: readonly Change[]): void {
+    this.run(head - changes.length === this.#position ? changes : []);
+  }
+
+  private run(known: readonly Change[]): void {
     if (this.draining) {
       this.again = true;
       return;
     }
     this.draining = true;
-    void this.drain()
+    void this.drain(known)
       .catch(this.onError)
-      .finally(() => (this.draining = false));
+      .finally(() => {
+        this.draining = false;
+        // A wake-up that came after drain() last looked, while its promise was settling.
+        if (this.again) this.wake();
+      });
   }
 
-  private async drain(): Promise<void> {
+  private async drain(known: readonly Change[]): Promise<void> {
+    for (const change of known) await this.handOut(change);
+    // Read the log only when something may be there that `known` did not carry.
+    if (known.length > 0 && !this.again) return;
     do {
       this.again = false;
       for (;;) {
         const { changes, complete } = await this.log.read(this.#position, READ_BATCH);
         if (!complete) this.listeners.forEach((l) => l.lost());
         if (changes.length === 0) break;
-        for (const change of changes) {
-          this.#position = change.seq;
-          for (const l of this.listeners) await l.prepare(change);
-          for (const l of this.listeners) l.deliver(change);
-        }
+        for (const change of changes) await this.handOut(change);
         if (changes.length < READ_BATCH) break;
       }
     } while (this.again);
+  }
+
+  private async handOut(change: Change): Promise<void> {
+    this.#position = change.seq;
+    for (const l of this.listeners) await l.prepare(change);
+    for (const l of this.listeners) l.deliver(change);
   }
 
   /** Tells the other instances the log moved: one message in flight at a time, the rest coalesced. */

@@ -1,10 +1,15 @@
 // The change log: every record write appends a row to `_changes` in its own transaction, numbered
 // by a gap-free `seq` in commit order. Realtime, webhooks and other consumers read it from a position.
 //
-// The number is taken from the one-row counter `_changes_head` in a before-commit hook: on
-// PostgreSQL the counter's row lock is then held only from the last statement to COMMIT, and a
-// second writer waits for the first to become visible before it takes the next number — so a
-// reader that has seen `seq` n has seen every number below it. SQLite has one writer at a time.
+// Numbers come from the one-row counter `_changes_head`. On SQLite (one writer at a time) a write
+// takes its numbers just before it commits. On PostgreSQL that would hold the counter's row lock
+// through every COMMIT's WAL flush and so serialise all writes behind the disk. There a write instead
+// adds its changes to `_changes_pending` (no lock) and, once committed, moves every pending change
+// into `_changes` under the counter's lock, in one short transaction for many writes: the numbers
+// stay gap-free and become visible in order (each move commits a consecutive range after the one
+// before), and `transaction()` resolves only once its changes are numbered, so a reader that
+// starts after a write has returned sees it in the log. Changes of a process that died between its
+// commit and the move are moved by the next move of any instance (the change feed polls).
 
 import type { ApiRecord } from './record-rows.ts';
 import { SqlParams, type Database, type Queryable, type Transaction } from '../db/database.ts';
@@ -37,57 +42,77 @@ export interface ChangeRead {
 
 type Pending = Array<{ collection: string; recordId: string; action: ChangeAction; record: string | null }>;
 
+/**
+ * Told after a commit of this process: the new head and, when this commit alone took the numbers
+ * up to it (SQLite), its changes numbered `head - changes.length + 1 … head`; otherwise none.
+ */
+export type CommittedListener = (head: number, changes: readonly Change[]) => void;
+
 /** Rows looked at per pruning statement, so one pass never holds a long lock or a huge transaction. */
 const PRUNE_CHUNK = 10_000;
 const PRUNE_INTERVAL_MS = 60_000;
 
+/** Pending changes moved per numbering statement (PostgreSQL). */
+const NUMBER_BATCH = 1000;
+
 export class ChangeLog {
   private readonly pending = new WeakMap<Transaction, Pending>();
-  private readonly committedListeners = new Set<(head: number) => void>();
+  private readonly committedListeners = new Set<CommittedListener>();
   private pruneTimer: NodeJS.Timeout | undefined;
+  /** The numbering run under way (PostgreSQL), and the one queued behind it. */
+  private numbering: Promise<number> | undefined;
+  private numberingNext: Promise<number> | undefined;
+  private lastHead = 0;
 
   constructor(
     private readonly db: Database,
     private readonly retention: ChangeRetention,
+    /** Hears numbering failures (the write itself has committed; the next move numbers its changes). */
+    private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
-  /** Records a change made in `tx`; it is numbered and written just before `tx` commits. */
+  /** Records a change made in `tx`; it is written (and on SQLite numbered) just before `tx` commits. */
   append(tx: Transaction, collection: string, action: ChangeAction, record: ApiRecord): void {
     let batch = this.pending.get(tx);
     if (!batch) {
       const created: Pending = (batch = []);
       this.pending.set(tx, created);
       let head = 0;
-      tx.beforeCommit(async () => {
-        head = await this.write(tx, created);
-      });
-      tx.afterCommit(() => this.committedListeners.forEach((fn) => fn(head)));
+      if (tx.dialect === 'postgres') {
+        tx.beforeCommit(() => this.writePending(tx, created));
+        tx.afterCommit(async () => {
+          const numbered = await this.numberCommitted();
+          this.committedListeners.forEach((fn) => fn(numbered, []));
+        });
+      } else {
+        let time = '';
+        tx.beforeCommit(async () => {
+          time = new Date().toISOString();
+          head = await this.write(tx, created, time);
+        });
+        tx.afterCommit(() => {
+          if (this.committedListeners.size === 0) return;
+          // As read() would return them: each listener may keep or change its own copy of a record.
+          const changes = created.map((c, i): Change => ({
+            seq: head - created.length + i + 1, collection: c.collection, recordId: c.recordId, action: c.action,
+            record: c.record === null ? null : (JSON.parse(c.record) as ApiRecord), time,
+          }));
+          this.committedListeners.forEach((fn) => fn(head, changes));
+        });
+      }
     }
     batch.push({ collection, recordId: record.id, action, record: JSON.stringify(record) });
   }
 
   /** Calls `listener` with the new head after every commit of this process that appended changes. */
-  onCommitted(listener: (head: number) => void): () => void {
+  onCommitted(listener: CommittedListener): () => void {
     this.committedListeners.add(listener);
     return () => this.committedListeners.delete(listener);
   }
 
-  /** Numbers the changes and inserts them; returns the new head (the last number taken). */
-  private async write(tx: Queryable, changes: Pending): Promise<number> {
-    const time = new Date().toISOString();
+  /** SQLite: numbers the changes and inserts them; returns the new head (the last number taken). */
+  private async write(tx: Queryable, changes: Pending, time: string): Promise<number> {
     const n = changes.length;
-    if (tx.dialect === 'postgres') {
-      // One round trip: take n numbers and insert n rows.
-      const row = await tx.get<{ head: number }>(
-        `WITH head AS (UPDATE "_changes_head" SET "seq" = "seq" + $1 WHERE "id" = 1 RETURNING "seq")
-         INSERT INTO "_changes" ("seq", "collection", "record_id", "action", "record", "time")
-         SELECT head."seq" - $1 + c.ord, c.collection, c.record_id, c.action, c.record, $6
-         FROM head, unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS c(collection, record_id, action, record, ord)
-         RETURNING (SELECT "seq" FROM head) AS head`,
-        [n, changes.map((c) => c.collection), changes.map((c) => c.recordId), changes.map((c) => c.action), changes.map((c) => c.record), time],
-      );
-      return row!.head;
-    }
     const taken = await tx.get<{ seq: number }>(`UPDATE "_changes_head" SET "seq" = "seq" + ? WHERE "id" = 1 RETURNING "seq"`, [n]);
     const head = taken!.seq;
     const params = new SqlParams(tx.dialect);
@@ -96,6 +121,72 @@ export class ChangeLog {
     );
     await tx.run(`INSERT INTO "_changes" ("seq", "collection", "record_id", "action", "record", "time") VALUES ${rows.join(', ')}`, params.values);
     return head;
+  }
+
+  /** PostgreSQL: adds the transaction's changes to `_changes_pending`, in order (tickets grow with it). */
+  private async writePending(tx: Queryable, changes: Pending): Promise<void> {
+    await tx.run(
+      `INSERT INTO "_changes_pending" ("collection", "record_id", "action", "record", "time")
+       SELECT c.collection, c.record_id, c.action, c.record, $5
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS c(collection, record_id, action, record, ord)
+       ORDER BY c.ord`,
+      [changes.map((c) => c.collection), changes.map((c) => c.recordId), changes.map((c) => c.action), changes.map((c) => c.record), new Date().toISOString()],
+    );
+  }
+
+  /**
+   * Numbers every change committed so far (PostgreSQL; a no-op on SQLite) and resolves to the head.
+   * Runs coalesce: a caller arriving while a run is under way (which may have started before its
+   * commit) waits for the next run, which all such callers share. Never rejects: failures go to
+   * `onError`, and the next run, or the change feed's poll, numbers what is left.
+   */
+  numberCommitted(): Promise<number> {
+    if (this.db.dialect !== 'postgres') return Promise.resolve(this.lastHead);
+    if (!this.numbering) {
+      const run: Promise<number> = this.numberPending()
+        .catch((err: unknown) => {
+          this.onError(err);
+          return this.lastHead;
+        })
+        .finally(() => {
+          if (this.numbering === run) this.numbering = undefined;
+        });
+      this.numbering = run;
+      return run;
+    }
+    this.numberingNext ??= this.numbering.then(() => {
+      this.numberingNext = undefined;
+      return this.numberCommitted();
+    });
+    return this.numberingNext;
+  }
+
+  /** Moves pending changes into `_changes` under the counter's row lock, oldest ticket first. */
+  private async numberPending(): Promise<number> {
+    for (;;) {
+      // Most runs after a busy moment find that an earlier run took their changes too.
+      if (!(await this.db.get(`SELECT 1 AS x FROM "_changes_pending" LIMIT 1`))) return this.lastHead;
+      const { head, moved } = await this.db.transaction(async (tx) => {
+        // The lock first, in a statement of its own: the next statement's snapshot then sees every
+        // change committed before the previous holder's move, and nothing it already moved.
+        const locked = await tx.get<{ seq: number }>(`SELECT "seq" FROM "_changes_head" WHERE "id" = 1 FOR UPDATE`);
+        const row = await tx.get<{ head: number }>(
+          `WITH moved AS (
+             DELETE FROM "_changes_pending" WHERE "ticket" IN (SELECT "ticket" FROM "_changes_pending" ORDER BY "ticket" LIMIT $2)
+             RETURNING "ticket", "collection", "record_id", "action", "record", "time"
+           ), numbered AS (
+             INSERT INTO "_changes" ("seq", "collection", "record_id", "action", "record", "time")
+             SELECT $1::bigint + row_number() OVER (ORDER BY "ticket"), "collection", "record_id", "action", "record", "time" FROM moved
+             RETURNING "seq"
+           )
+           UPDATE "_changes_head" SET "seq" = $1::bigint + (SELECT count(*) FROM numbered) WHERE "id" = 1 RETURNING "seq" AS head`,
+          [Number(locked!.seq), NUMBER_BATCH],
+        );
+        return { head: Number(row!.head), moved: Number(row!.head) - Number(locked!.seq) };
+      });
+      this.lastHead = head;
+      if (moved < NUMBER_BATCH) return head;
+    }
   }
 
   /** The number of the last committed change (0 before the first). */

@@ -5,7 +5,7 @@ import type { Queryable, Transaction } from './database.ts';
 
 export class CommitHooks {
   private readonly before: Array<() => Promise<void>> = [];
-  private readonly after: Array<() => void> = [];
+  private readonly after: Array<() => void | Promise<void>> = [];
 
   /** A fresh transaction handle over `queryable` whose hooks land here. */
   wrap(queryable: Queryable): Transaction {
@@ -21,7 +21,8 @@ export class CommitHooks {
     for (let i = 0; i < this.before.length; i++) await this.before[i]!();
   }
 
-  afterCommit(): void {
-    for (const fn of this.after) fn();
+  /** Runs the after-commit hooks in order, awaiting those that return a promise (none may reject). */
+  async afterCommit(): Promise<void> {
+    for (const fn of this.after) await fn();
   }
 }

@@ -30,8 +30,12 @@ export interface Transaction extends Queryable {
    * (the change log's sequence counter) goes here, so the lock is held as briefly as possible.
    */
   beforeCommit(fn: () => Promise<void>): void;
-  /** Runs `fn` once the transaction has committed; never after a rollback. `fn` must not throw. */
-  afterCommit(fn: () => void): void;
+  /**
+   * Runs `fn` once the transaction has committed; never after a rollback. `fn` must not throw (or
+   * reject). A promise it returns is awaited before `transaction()` resolves, after the connection
+   * went back to the pool.
+   */
+  afterCommit(fn: () => void | Promise<void>): void;
 }
 
 export interface Database extends Queryable {

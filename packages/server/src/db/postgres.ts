@@ -180,14 +180,13 @@ export class PostgresDatabase implements Database {
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const client = await this.pool.connect().catch(rethrow);
     const hooks = new CommitHooks();
+    let result: T;
     try {
       await client.query('BEGIN');
       try {
-        const result = await fn(hooks.wrap(this.handle(client)));
+        result = await fn(hooks.wrap(this.handle(client)));
         await hooks.beforeCommit();
         await client.query('COMMIT').catch(rethrow);
-        hooks.afterCommit();
-        return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});
         throw err;
@@ -195,6 +194,9 @@ export class PostgresDatabase implements Database {
     } finally {
       client.release();
     }
+    // Committed; the connection is free for whatever the hooks await (the change log's numbering).
+    await hooks.afterCommit();
+    return result;
   }
 
   async ping(): Promise<void> {

@@ -168,14 +168,13 @@ export class SqliteDatabase implements Database {
     let release!: () => void;
     this.busy = new Promise<void>((resolve) => (release = resolve));
     const hooks = new CommitHooks();
+    let result: T;
     try {
       this.db.exec('BEGIN IMMEDIATE');
       try {
-        const result = await fn(hooks.wrap(this.direct));
+        result = await fn(hooks.wrap(this.direct));
         await hooks.beforeCommit();
         this.execNow('COMMIT');
-        hooks.afterCommit();
-        return result;
       } catch (err) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw err;
@@ -184,6 +183,9 @@ export class SqliteDatabase implements Database {
       this.busy = undefined;
       release();
     }
+    // Synchronous hooks still run before any waiting statement does (those resume in a later microtask).
+    await hooks.afterCommit();
+    return result;
   }
 
   /** One process owns the file: there is no other instance to tell or to hear from. */

@@ -303,6 +303,25 @@ CREATE INDEX "_webhook_deliveries_webhook" ON "_webhook_deliveries" ("webhook_id
 `;
     },
   },
+  {
+    // PostgreSQL's change log is written in two steps (core/changes.ts): a write's transaction adds
+    // its changes here, unnumbered and without a lock, and right after it commits they are moved
+    // into `_changes` with their gap-free numbers, many transactions' changes at a time.
+    version: 10,
+    sql: (d) =>
+      d === 'postgres'
+        ? `
+CREATE TABLE "_changes_pending" (
+  "ticket" BIGSERIAL PRIMARY KEY,
+  "collection" TEXT NOT NULL,
+  "record_id" TEXT NOT NULL,
+  "action" TEXT NOT NULL,
+  "record" TEXT,
+  "time" TIMESTAMPTZ NOT NULL
+);
+`
+        : 'SELECT 1',
+  },
   // Steps are appended in version order as capabilities land (3 accounts).
 ];
 
