@@ -71,6 +71,8 @@ interface ScenarioResult {
   closedByServer: Record<string, number>;
   /** How long the writes themselves took (POST to its 201), p50/p99. */
   writeMs: { p50: number; p99: number };
+  /** The machine's 1-minute load average as the writes ended (other work competes for the 2 cores). */
+  loadAverage: number;
   /** CPU seconds the (fan-out) server used per wall second while writes ran: 1 = one core. */
   serverCpuCores?: number;
 }
@@ -164,6 +166,7 @@ async function scenario(name: string, subscribeTo: Galley, writeTo: Galley, subs
       latencyMs: { p50: stats.p50, p99: stats.p99, max: stats.max },
       writeMs,
       closedByServer: stats.closeCodes,
+      loadAverage: Math.round(os.loadavg()[0]! * 100) / 100,
       ...(cpu0 !== undefined && cpu1 !== undefined ? { serverCpuCores: Math.round(((cpu1 - cpu0) / wall) * 100) / 100 } : {}),
     };
     process.stdout.write(
@@ -179,7 +182,7 @@ async function scenario(name: string, subscribeTo: Galley, writeTo: Galley, subs
 function markdown(run: { date: string; machine: unknown; results: ScenarioResult[]; skipped: string[] }): string {
   const rows = run.results.map(
     (r) =>
-      `| ${r.name} | ${r.subscribers} | ${r.writesPerSecond} × ${r.seconds} s | ${r.deliveries.toLocaleString('en')} / ${r.expectedDeliveries.toLocaleString('en')} | ${r.deliveriesPerSecond.toLocaleString('en')} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ${r.writeMs.p50} / ${r.writeMs.p99} | ${Object.entries(r.closedByServer).map(([c, n]) => `${n} × ${c}`).join(', ') || '0'} | ${r.serverCpuCores ?? '–'} |`,
+      `| ${r.name} | ${r.subscribers} | ${r.writesPerSecond} × ${r.seconds} s (${r.failedWrites} failed) | ${r.deliveries.toLocaleString('en')} / ${r.expectedDeliveries.toLocaleString('en')} | ${r.deliveriesPerSecond.toLocaleString('en')} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ${r.writeMs.p50} / ${r.writeMs.p99} | ${Object.entries(r.closedByServer).map(([c, n]) => `${n} × ${c}`).join(', ') || '0'} | ${r.serverCpuCores ?? '–'} | ${r.loadAverage} |`,
   );
   return [
     '# Realtime benchmark (`npm run bench:realtime`)',
@@ -190,8 +193,8 @@ function markdown(run: { date: string; machine: unknown; results: ScenarioResult
     'machine and clock). Deliveries/s: events received by all subscribers, over the time from the first write to the last event.',
     'Server CPU: CPU seconds of the instance holding the sockets per wall second (1.0 = one core of the 2).',
     '',
-    '| scenario | subscribers | writes | delivered | deliveries/s | p50 ms | p99 ms | max ms | write p50/p99 ms | closed by server | server CPU |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | subscribers | writes | delivered | deliveries/s | p50 ms | p99 ms | max ms | write p50/p99 ms | closed by server | server CPU | load avg |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     ...(run.skipped.length ? ['', ...run.skipped.map((s) => `Skipped: ${s}`)] : []),
     '',
