@@ -10,6 +10,9 @@ import type { GalleyConfig } from './config/config.ts';
 import { AccountMail } from './core/account-mail.ts';
 import { AuthService } from './core/auth.ts';
 import { AuthTokenStore } from './core/auth-tokens.ts';
+import { FirstRun } from './core/first-run.ts';
+import { RuleTester } from './core/rule-tester.ts';
+import { UserDirectory } from './core/user-directory.ts';
 import { AuditLog } from './core/audit.ts';
 import { NO_LIMITS, RateLimiter } from './core/rate-limit.ts';
 import { MemoryRateLimitStore } from './rate-limit/memory.ts';
@@ -59,6 +62,9 @@ export interface Services {
   collections: CollectionService;
   records: RecordService;
   auth: AuthService;
+  firstRun: FirstRun;
+  ruleTester: RuleTester;
+  users: UserDirectory;
   changes: ChangeLog;
   mfa: MfaService;
   signIn: SignInService;
@@ -152,7 +158,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const files = new FileService(db, storage, jobs, collections, path.join(config.dataDir, 'staging'));
     collections.follow(files);
     const fileTokens = new FileTokens(secret.key('file-tokens'));
-    const uploads = new UploadService(db, jobs, path.join(config.dataDir, 'uploads'), config.uploadExpiryHours * 3_600_000);
+    const uploads = new UploadService(db, jobs, storage, files.stagingDir, config.uploadExpiryHours * 3_600_000);
     const records = new RecordService(db, collections, changes, files, searchInsights);
     audit.startPruning(config.auditRetentionDays, (err) => logger.error({ err }, 'pruning the audit log failed'));
     const auth = new AuthService(db, collections, audit, limiter);
@@ -160,7 +166,11 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
     }
-    const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
+    const firstRun = new FirstRun(db, auth);
+    const setupToken = await firstRun.issueToken();
+    // One-time and useless once a superuser exists; printed so a remote first run is possible.
+    if (setupToken) logger.warn(`No superuser yet. Open /admin from this machine to create one, or use this one-time setup token: ${setupToken}`);
+    const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer, audit, limiter);
     const signIn = new SignInService(db, auth, mfa);
     // Wake-ups between instances: Redis pub/sub when there is a Redis, else the database's NOTIFY.
     const bus: Bus = config.redisUrl ? await connectRedisBus(config.redisUrl, config.redisPrefix, logger) : new DatabaseBus(db);
@@ -208,8 +218,10 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, folder: path.join(config.dataDir, 'mail'), logger });
     const accountMail = new AccountMail(auth, new AuthTokenStore(db), mailer, config.publicUrl);
     const registration = new Registration(auth, accountMail, config.hideAccounts);
+    const ruleTester = new RuleTester(collections, auth, (def, ids) => records.findByIds(def, ids));
+    const users = new UserDirectory(db, collections, auth);
     const services: Services = {
-      db, collections, records, auth, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, files, fileTokens, uploads, metrics, readCache, searchInsights,
+      db, collections, records, auth, firstRun, ruleTester, users, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, files, fileTokens, uploads, metrics, readCache, searchInsights,
       mailer, accountMail, registration, webhooks, webhookOutbox, webhookSender,
     };
     const http = await buildHttpServer(services, {

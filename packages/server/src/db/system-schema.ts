@@ -268,11 +268,26 @@ CREATE INDEX "_search_terms_zero" ON "_search_terms" ("zero_results", "last_sear
 `,
   },
   {
+    // Resumable uploads keep their bytes in the Storage port as parts (core/upload-store.ts), so any
+    // instance can take an upload's next request; the tus metadata joins the upload's row.
+    version: 8,
+    sql: (d) => `
+ALTER TABLE "_uploads" ADD COLUMN "metadata" TEXT;
+CREATE TABLE "_upload_parts" (
+  "upload_id" TEXT NOT NULL,
+  "offset" ${d === 'postgres' ? 'BIGINT' : 'INTEGER'} NOT NULL,
+  "size" ${d === 'postgres' ? 'BIGINT' : 'INTEGER'} NOT NULL,
+  "key" TEXT NOT NULL,
+  PRIMARY KEY ("upload_id", "offset")
+);
+`,
+  },
+  {
     // Webhooks (core/webhooks.ts, core/webhook-outbox.ts, core/webhook-sender.ts): the signing
     // secret sealed at rest, a description, the change-log number a webhook starts after (so it
     // never receives what happened before it existed or while it was disabled); per delivery, the
     // lease owner, the last attempt's time and duration, and a short excerpt of the response.
-    version: 8,
+    version: 9,
     sql: (d) => {
       const ts = timestampColumnType(d);
       return `

@@ -3,6 +3,7 @@
 
 import type { CollectionDef } from '../../core/collection-model.ts';
 import { SESSION_COOKIE } from '../session.ts';
+import { dashboardPaths, dashboardSchemas } from './dashboard-paths.ts';
 import { fixedPaths, fixedSchemas } from './fixed-paths.ts';
 import { problemResponses, problemSchemas, type OpenApiObject } from './problems.ts';
 import { recordParameters, recordPaths, sharedHeaders } from './record-paths.ts';
@@ -47,8 +48,8 @@ export function buildOpenApiDocument(collections: CollectionDef[], opts: OpenApi
   const sorted = [...collections].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const known = new Set(sorted.map((c) => c.name));
 
-  const schemas: Record<string, OpenApiObject> = { ...problemSchemas(), ...fixedSchemas(sorted.find(isUsers)), ...webhookSchemas() };
-  const paths: Record<string, OpenApiObject> = { ...fixedPaths(), ...webhookPaths() };
+  const schemas: Record<string, OpenApiObject> = { ...problemSchemas(), ...fixedSchemas(sorted.find(isUsers)), ...webhookSchemas(), ...dashboardSchemas() };
+  const paths: Record<string, OpenApiObject> = { ...fixedPaths(), ...webhookPaths(), ...dashboardPaths() };
   for (const collection of sorted) {
     Object.assign(schemas, recordSchemas(collection, known));
     Object.assign(paths, recordPaths(collection));
