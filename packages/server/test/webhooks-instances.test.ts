@@ -22,10 +22,12 @@ const NOTES = { name: 'notes', fields: [{ name: 'title', type: 'text' }], rules:
 
 test('two instances on one PostgreSQL database: each change becomes one delivery, sent once', { skip: dialects.includes('postgres') ? false : skipReason }, async () => {
   const receiver = await WebhookReceiver.start();
-  const a = await createTestApp('postgres', ENV);
+  // A longer timeout makes the lease (2 × timeout + 1 s) outlast any pause of a busy machine: this test counts sends.
+  const env = { ...ENV, GALLEY_WEBHOOK_TIMEOUT_SECONDS: '5' };
+  const a = await createTestApp('postgres', env);
   let b: App | undefined;
   try {
-    b = await createApp(loadConfig({ DATABASE_URL: a.app.config.databaseUrl!, ...ENV }, ['--port', '0', '--dir', a.app.config.dataDir]), { logger: pino({ level: 'silent' }) });
+    b = await createApp(loadConfig({ DATABASE_URL: a.app.config.databaseUrl!, ...env }, ['--port', '0', '--dir', a.app.config.dataDir]), { logger: pino({ level: 'silent' }) });
     const bUrl = (await b.listen()).replace('[::1]', '127.0.0.1');
     assert.equal((await a.request('POST', '/api/v1/collections', { body: NOTES })).status, 201);
     const hook = await a.request('POST', '/api/v1/webhooks', { body: { url: `${receiver.url}/both`, events: ['notes.*'] } });
@@ -39,7 +41,7 @@ test('two instances on one PostgreSQL database: each change becomes one delivery
       fetch(`${base}/api/v1/collections/notes/records`, { method: 'POST', headers: { authorization: `Bearer ${a.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ title }) });
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => writeOn(i % 2 ? bUrl : a.url, `n${i}`)));
     assert.ok(results.every((r) => r.status === 201));
-    await receiver.until((r) => new Set(r.map((d) => d.body.seq)).size === 40, 'forty changes delivered');
+    await receiver.until((r) => new Set(r.map((d) => d.body.seq)).size === 40, 'forty changes delivered', 30_000);
     await new Promise((r) => setTimeout(r, 500));
 
     const rows = await a.app.services.db.all<{ seq: number; n: number }>(`SELECT "seq", COUNT(*) AS n FROM "_webhook_deliveries" GROUP BY "seq"`);
