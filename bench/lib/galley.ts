@@ -27,7 +27,8 @@ export const POSTS_COLLECTION = {
   rules: { list: '', view: '', create: '', update: null, delete: null },
 };
 
-export async function startGalley(options: { dataDir: string; databaseUrl?: string }): Promise<Galley> {
+/** `env` adds settings of a scenario (REDIS_URL for several instances, …) over the defaults below. */
+export async function startGalley(options: { dataDir: string; databaseUrl?: string; env?: Record<string, string> }): Promise<Galley> {
   const port = await freePort();
   const server = await startServer({
     name: 'galley',
@@ -46,12 +47,16 @@ export async function startGalley(options: { dataDir: string; databaseUrl?: stri
       STORAGE_URL: undefined,
       PORT: undefined,
       HOST: undefined,
+      ...options.env,
     },
     port,
     healthPath: '/api/v1/health',
     startTimeoutMs: 90_000,
   });
   const { token } = await requestJson<{ token: string }>(`${server.url}/api/v1/auth/login`, { method: 'POST', body: ADMIN });
-  await requestJson(`${server.url}/api/v1/collections`, { method: 'POST', body: POSTS_COLLECTION, token, expect: 201 });
+  // A second instance on the same database finds the collection there already.
+  const existing = await fetch(`${server.url}/api/v1/collections/${POSTS_COLLECTION.name}`, { headers: { authorization: `Bearer ${token}` } });
+  await existing.arrayBuffer();
+  if (existing.status === 404) await requestJson(`${server.url}/api/v1/collections`, { method: 'POST', body: POSTS_COLLECTION, token, expect: 201 });
   return { server, token };
 }

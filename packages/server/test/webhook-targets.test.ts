@@ -72,7 +72,7 @@ test('configuration: the allow list and the retry schedule are validated', () =>
   assert.deepEqual(config.webhooks.allow, ['127.0.0.1', '10.0.0.0/8', 'hooks.internal', '::1', 'fd00::/8']);
   assert.deepEqual(config.webhooks.retryDelaysMs, [500, 2000]);
   const defaults = loadConfig({}, []).webhooks;
-  assert.deepEqual(defaults, { allow: [], retryDelaysMs: [30_000, 120_000, 600_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000], timeoutMs: 10_000, disableAfter: 5 });
+  assert.deepEqual(defaults, { allow: [], retryDelaysMs: [30_000, 120_000, 600_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000], timeoutMs: 10_000, disableAfter: 5, deliveryRetentionDays: 30 });
   for (const allow of ['10.0.0.0/33', 'fd00::/129', '10.0.0/8', 'http://x', 'a b', '1.2.3.4/8/9']) {
     assert.throws(() => loadConfig({ GALLEY_WEBHOOK_ALLOW: allow }, []), ConfigError, allow);
   }

@@ -17,18 +17,17 @@ import os from 'node:os';
 import path from 'node:path';
 
 const { dialects, skipReason } = await testDialects();
-// The receiver shares this process with both servers: under 40 concurrent writes its answers can
-// take over a second, and a timed-out attempt is rightly retried (at least once). The timeout here
-// leaves room, so every second send the test could see would come from a double claim.
-const ENV = { GALLEY_WEBHOOK_ALLOW: '127.0.0.1', GALLEY_WEBHOOK_RETRY_SECONDS: '0.1,0.2,0.4', GALLEY_WEBHOOK_TIMEOUT_SECONDS: '5' };
+const ENV = { GALLEY_WEBHOOK_ALLOW: '127.0.0.1', GALLEY_WEBHOOK_RETRY_SECONDS: '0.1,0.2,0.4', GALLEY_WEBHOOK_TIMEOUT_SECONDS: '1' };
 const NOTES = { name: 'notes', fields: [{ name: 'title', type: 'text' }], rules: { list: '', view: '', create: '', update: '', delete: '' } };
 
 test('two instances on one PostgreSQL database: each change becomes one delivery, sent once', { skip: dialects.includes('postgres') ? false : skipReason }, async () => {
   const receiver = await WebhookReceiver.start();
-  const a = await createTestApp('postgres', ENV);
+  // A longer timeout makes the lease (2 × timeout + 1 s) outlast any pause of a busy machine: this test counts sends.
+  const env = { ...ENV, GALLEY_WEBHOOK_TIMEOUT_SECONDS: '5' };
+  const a = await createTestApp('postgres', env);
   let b: App | undefined;
   try {
-    b = await createApp(loadConfig({ DATABASE_URL: a.app.config.databaseUrl!, ...ENV }, ['--port', '0', '--dir', a.app.config.dataDir]), { logger: pino({ level: 'silent' }) });
+    b = await createApp(loadConfig({ DATABASE_URL: a.app.config.databaseUrl!, ...env }, ['--port', '0', '--dir', a.app.config.dataDir]), { logger: pino({ level: 'silent' }) });
     const bUrl = (await b.listen()).replace('[::1]', '127.0.0.1');
     assert.equal((await a.request('POST', '/api/v1/collections', { body: NOTES })).status, 201);
     const hook = await a.request('POST', '/api/v1/webhooks', { body: { url: `${receiver.url}/both`, events: ['notes.*'] } });
@@ -42,7 +41,7 @@ test('two instances on one PostgreSQL database: each change becomes one delivery
       fetch(`${base}/api/v1/collections/notes/records`, { method: 'POST', headers: { authorization: `Bearer ${a.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ title }) });
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => writeOn(i % 2 ? bUrl : a.url, `n${i}`)));
     assert.ok(results.every((r) => r.status === 201));
-    await receiver.until((r) => new Set(r.map((d) => d.body.seq)).size === 40, 'forty changes delivered');
+    await receiver.until((r) => new Set(r.map((d) => d.body.seq)).size === 40, 'forty changes delivered', 30_000);
     await new Promise((r) => setTimeout(r, 500));
 
     const rows = await a.app.services.db.all<{ seq: number; n: number }>(`SELECT "seq", COUNT(*) AS n FROM "_webhook_deliveries" GROUP BY "seq"`);
@@ -92,7 +91,7 @@ for (const dialect of ['sqlite', 'postgres'] as TestDialect[]) {
 
       galley = serveGalley(env, { dir });
       url = await galley.url;
-      await receiver.until((r) => new Set(r.map((d) => d.body.seq)).size === 60, "all sixty changes delivered after the restart (after the dead worker's leases lapse)", 40_000);
+      await receiver.until((r) => new Set(r.map((d) => d.body.seq)).size === 60, 'all sixty changes delivered after the restart', 20_000);
       for (const d of receiver.received) seqs.add(d.body.seq);
       assert.equal(seqs.size, 60);
       // Repeats (attempts whose answer the dead process never recorded) carry the same delivery id and body.

@@ -265,6 +265,23 @@ await describeEachDialect('webhooks', (dialect) => {
     assert.equal((await t.request('DELETE', `/api/v1/webhooks/${id}`)).status, 404);
   });
 
+  test('finished deliveries past retention leave the log; waiting ones stay', async () => {
+    receiver.behaviour.set('/prune', 500);
+    const { id } = await hook('/prune', ['notes.create']);
+    await write('POST', '/api/v1/collections/notes/records', { title: 'kept waiting' });
+    await waitFor(async () => (await t.request('GET', `/api/v1/webhooks/${id}/deliveries`)).body.items[0]?.status === 'dead', 'a dead delivery');
+    // Disabled first, so the redelivery stays queued (deliveries of a disabled webhook wait).
+    await t.request('PATCH', `/api/v1/webhooks/${id}`, { body: { enabled: false } });
+    await t.request('POST', `/api/v1/webhooks/${id}/deliveries/${(await t.request('GET', `/api/v1/webhooks/${id}/deliveries`)).body.items[0].id}/redeliver`);
+    const webhooks = t.app.services.webhooks;
+    assert.equal(await webhooks.pruneDeliveries(30), 0, 'nothing is old yet');
+    // Thirty-one days on: the dead delivery goes, the queued redelivery stays.
+    assert.equal(await webhooks.pruneDeliveries(30, Date.now() + 31 * 86_400_000), 1);
+    const left = (await t.request('GET', `/api/v1/webhooks/${id}/deliveries`)).body.items;
+    assert.deepEqual(left.map((d: any) => d.status), ['pending']);
+    await remove(id);
+  });
+
   test('invalid webhooks are refused with every field named, and nothing is created', async () => {
     const count = async () => (await t.request('GET', '/api/v1/webhooks')).body.items.length;
     const before = await count();

@@ -65,6 +65,8 @@ export interface WebhookConfig {
   timeoutMs: number;
   /** GALLEY_WEBHOOK_DISABLE_AFTER: consecutive dead deliveries after which a webhook is disabled. */
   disableAfter: number;
+  /** GALLEY_WEBHOOK_DELIVERY_RETENTION_DAYS: finished deliveries older than this leave the log. */
+  deliveryRetentionDays: number;
 }
 
 /** An OpenID Connect provider found by discovery, or the GitHub preset (GitHub speaks OAuth 2 but not OpenID Connect). */
@@ -234,6 +236,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
       retryDelaysMs: parseSeconds('GALLEY_WEBHOOK_RETRY_SECONDS', env.GALLEY_WEBHOOK_RETRY_SECONDS ?? '30,120,600,3600,10800,21600,43200'),
       timeoutMs: parseSeconds('GALLEY_WEBHOOK_TIMEOUT_SECONDS', env.GALLEY_WEBHOOK_TIMEOUT_SECONDS ?? '10')[0]!,
       disableAfter: parsePositiveInt('GALLEY_WEBHOOK_DISABLE_AFTER', env.GALLEY_WEBHOOK_DISABLE_AFTER ?? '5'),
+      deliveryRetentionDays: parsePositiveInt('GALLEY_WEBHOOK_DELIVERY_RETENTION_DAYS', env.GALLEY_WEBHOOK_DELIVERY_RETENTION_DAYS ?? '30'),
     },
   };
 }

@@ -19,7 +19,7 @@ const EXCERPT_BYTES = 512;
 const POLL_MS = 2000;
 const USER_AGENT = 'Galley-Webhooks/1';
 
-export interface WebhookSenderOptions extends Omit<WebhookConfig, 'allow'> {
+export interface WebhookSenderOptions extends Omit<WebhookConfig, 'allow' | 'deliveryRetentionDays'> {
   /** Attempts in flight at once on this instance. */
   concurrency: number;
   onError(err: unknown): void;

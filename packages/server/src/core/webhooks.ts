@@ -274,6 +274,16 @@ export class WebhookService {
     this.queued.add(listener);
   }
 
+  /** Deletes finished deliveries (succeeded or dead) created more than `days` before `now`; returns how many. */
+  async pruneDeliveries(days: number, now = Date.now()): Promise<number> {
+    const p = new SqlParams(this.db.dialect);
+    const result = await this.db.run(
+      `DELETE FROM "_webhook_deliveries" WHERE "status" IN ('succeeded', 'dead') AND "created" < ${p.add(new Date(now - days * 86_400_000).toISOString())}`,
+      p.values,
+    );
+    return result.changes;
+  }
+
   /** Checks a create (`full`) or update body; every problem is reported at once. */
   private async validate(input: unknown, full: boolean): Promise<{ url?: string; events?: string[]; description?: string | null; enabled?: boolean }> {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new ApiError('bad_request', 'the body must be a JSON object');

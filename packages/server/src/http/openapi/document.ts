@@ -8,6 +8,7 @@ import { fixedPaths, fixedSchemas } from './fixed-paths.ts';
 import { problemResponses, problemSchemas, type OpenApiObject } from './problems.ts';
 import { recordParameters, recordPaths, sharedHeaders } from './record-paths.ts';
 import { isUsers, recordSchemas } from './record-schemas.ts';
+import { realtimePaths } from './realtime-paths.ts';
 import { webhookPaths, webhookSchemas } from './webhook-paths.ts';
 
 export interface OpenApiOptions {
@@ -40,6 +41,7 @@ const FIXED_TAGS = [
   { name: 'Files', description: 'Downloads of record files, thumbnails, and tokens for protected files.' },
   { name: 'API description', description: 'This document.' },
   { name: 'Operations', description: 'Metrics and search insights for whoever runs the server.' },
+  { name: 'Realtime', description: 'Record changes pushed over a WebSocket, with replay after a reconnect (docs/realtime.md).' },
   { name: 'Webhooks', description: 'Record events POSTed to URLs, signed, retried, with a delivery log (superusers only).' },
 ];
 
@@ -49,7 +51,7 @@ export function buildOpenApiDocument(collections: CollectionDef[], opts: OpenApi
   const known = new Set(sorted.map((c) => c.name));
 
   const schemas: Record<string, OpenApiObject> = { ...problemSchemas(), ...fixedSchemas(sorted.find(isUsers)), ...webhookSchemas(), ...dashboardSchemas() };
-  const paths: Record<string, OpenApiObject> = { ...fixedPaths(), ...webhookPaths(), ...dashboardPaths() };
+  const paths: Record<string, OpenApiObject> = { ...fixedPaths(), ...webhookPaths(), ...realtimePaths(), ...dashboardPaths() };
   for (const collection of sorted) {
     Object.assign(schemas, recordSchemas(collection, known));
     Object.assign(paths, recordPaths(collection));
