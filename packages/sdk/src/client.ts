@@ -1,8 +1,9 @@
 // createClient(): one object per Galley server. It owns the transport (fetch, session) and hands
 // out the parts: `auth`, `collection(name)` (records and their realtime subscriptions, over one
-// shared socket), `collections` and `apiKeys` (admin), `batch`, `filter`.
+// shared socket), `collections`, `users`, `audit`, `metrics`, `apiKeys` and `setup` (admin), `batch`, `filter`.
 
 import type { BaseRecord, BatchOperation, BatchResult } from '@galley/protocol';
+import { AuditApi, MetricsApi, UsersApi } from './admin.ts';
 import { ApiKeysApi } from './api-keys.ts';
 import { AuthApi } from './auth.ts';
 import { CollectionsApi } from './collections.ts';
@@ -10,6 +11,7 @@ import { filter } from './filter.ts';
 import { Realtime, type WebSocketConstructor } from './realtime.ts';
 import { RecordCollection } from './records.ts';
 import { Session, type TokenStorage } from './session.ts';
+import { SetupApi } from './setup.ts';
 import { Transport, type RequestOptions } from './transport.ts';
 
 export interface ClientOptions {
@@ -37,6 +39,12 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
   readonly collections: CollectionsApi;
   /** API keys for servers and scripts: superusers only. */
   readonly apiKeys: ApiKeysApi;
+  /** Accounts with their roles, the audit log, the metrics: superusers only. */
+  readonly users: UsersApi;
+  readonly audit: AuditApi;
+  readonly metrics: MetricsApi;
+  /** The first run: creating the first superuser. */
+  readonly setup: SetupApi;
   /** The tagged template that quotes values for filters: galley.filter`title ~ ${q}`. */
   readonly filter = filter;
   private readonly transport: Transport;
@@ -55,6 +63,10 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
     this.auth = new AuthApi(this.transport);
     this.collections = new CollectionsApi(this.transport);
     this.apiKeys = new ApiKeysApi(this.transport);
+    this.users = new UsersApi(this.transport);
+    this.audit = new AuditApi(this.transport);
+    this.metrics = new MetricsApi(this.transport);
+    this.setup = new SetupApi(this.transport);
   }
 
   get url(): string {

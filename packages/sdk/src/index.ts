@@ -1,5 +1,6 @@
 // @galley/sdk: the TypeScript client for Galley. Dependency-free: fetch (and WebSocket) are the
 // platform's or injected. Generated types come from `galley typegen`.
+export { AuditApi, MetricsApi, UsersApi } from './admin.ts';
 export { ApiKeysApi } from './api-keys.ts';
 export { AuthApi } from './auth.ts';
 export { SessionsApi } from './auth-sessions.ts';
@@ -10,7 +11,9 @@ export { MfaApi } from './mfa.ts';
 export { filter, type FilterScalar, type FilterValue } from './filter.ts';
 export type { RealtimeEvent, SubscribeOptions, WebSocketConstructor, WebSocketLike } from './realtime.ts';
 export { RecordCollection, type CreateInput, type CreateOptions, type GetOptions, type ListOptions, type UpdateInput, type WriteOptions } from './records.ts';
+export { SetupApi } from './setup.ts';
 export type { TokenStorage } from './session.ts';
 export type { RequestOptions } from './transport.ts';
 export type { ApiKey, CreatedApiKey, NewApiKey, SessionInfo } from '@galley/protocol';
+export type { AuditEntry, MetricsSummary, OperandTrace, RouteSummary, RuleTestAuth, RuleTestRequest, RuleTestResult, RuleTrace, RuleVerdict, SetupRequest, SetupStatus, UserPage } from '@galley/protocol';
 export type { AuthResponse, LoginResponse, MfaRequiredResponse, MfaStatus, TotpEnrolment, BaseRecord, BatchOperation, BatchResult, CollectionDef, ErrorCode, FieldDef, FieldError, ListResponse, Problem, User } from '@galley/protocol';
