@@ -14,6 +14,7 @@ import { buildPgReference, buildSqliteReference } from './reference-db.ts';
 import { deepVsFirst, summarize, type DbResult, type ScenarioResult } from './report.ts';
 import { DEEP_PAGE, SCENARIOS, createRequest, findDeepCursor, getRequest, listRequest, sampleIds, type ScenarioName } from './scenarios.ts';
 import { readAllRecords, seedGalley } from './seed.ts';
+import { loginFloodLine, measureLoginFlood, type LoginFloodResult } from './login-flood.ts';
 
 const GALLEY_DB = 'galley_bench';
 const REFERENCE_DB = 'galley_bench_ref';
@@ -110,9 +111,18 @@ export async function benchDatabase(db: DbKind, options: BenchOptions): Promise<
     }
   }
   try {
-    const scenarios = await runScenarios(await setUp(db, options), options);
+    const prepared = await setUp(db, options);
+    const scenarios = await runScenarios(prepared, options);
     scenarios.forEach(summarize);
-    return { db, scenarios, deepVsFirst: deepVsFirst(scenarios) };
+    let loginFlood: LoginFloodResult | undefined;
+    let failure: string | undefined;
+    try {
+      if (!isInterrupted()) loginFlood = await measureLoginFlood(prepared.urls.galley, prepared.ids, options.duration);
+      if (loginFlood) step(loginFloodLine(loginFlood));
+    } catch (err) {
+      failure = `login flood: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    return { db, scenarios, deepVsFirst: deepVsFirst(scenarios), loginFlood, failure };
   } catch (err) {
     const failure = err instanceof Error ? err.message : String(err);
     process.stdout.write(`  FAILED: ${failure}\n`);

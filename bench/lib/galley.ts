@@ -8,7 +8,8 @@ import { freePort, startServer, type ServerProcess } from './processes.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const GALLEY_CLI = path.join(REPO_ROOT, 'packages/server/src/cli/main.ts');
-const ADMIN = { email: 'bench@example.com', password: 'bench-Pa55word-long' };
+export const BENCH_ADMIN = { email: 'bench@example.com', password: 'bench-Pa55word-long' };
+const ADMIN = BENCH_ADMIN;
 
 export interface Galley {
   server: ServerProcess;
@@ -41,6 +42,8 @@ export async function startGalley(options: { dataDir: string; databaseUrl?: stri
       // The reference queries the database for every request: so must Galley, or the ratios
       // would measure its public read cache (a scenario of its own) instead of its request path.
       GALLEY_READ_CACHE_ENTRIES: '0',
+      // The login flood signs in as fast as it can from one address: limits would measure themselves.
+      GALLEY_RATE_LIMITS: 'off',
       // Never inherit the caller's deployment settings.
       GALLEY_DATA_DIR: undefined,
       REDIS_URL: undefined,

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Measurement } from './load.ts';
+import { loginFloodLine, type LoginFloodResult } from './login-flood.ts';
 import type { BenchOptions, DbKind } from './options.ts';
 import { DEEP_PAGE_TARGET, type ScenarioInfo } from './scenarios.ts';
 
@@ -27,6 +28,7 @@ export interface DbResult {
   scenarios: ScenarioResult[];
   /** Deep page req/s ÷ page 1 req/s, per server. */
   deepVsFirst?: { galley?: number; reference?: number; pass?: boolean };
+  loginFlood?: LoginFloodResult;
 }
 
 export interface RunResult {
@@ -101,6 +103,7 @@ export function printDb(db: DbResult): void {
   process.stdout.write(`${title}\n${table.map(line).join('\n')}\n`);
   const deep = deepLine(db);
   if (deep) process.stdout.write(`${deep}\n`);
+  if (db.loginFlood) process.stdout.write(`${loginFloodLine(db.loginFlood)}\n`);
   for (const f of failures(db)) process.stdout.write(`FAILED: ${f}\n`);
 }
 
@@ -127,6 +130,7 @@ function markdown(run: RunResult): string {
     for (const r of rows(db)) out.push(`| ${r.join(' | ')} |`);
     const deep = deepLine(db);
     if (deep) out.push('', deep);
+    if (db.loginFlood) out.push('', loginFloodLine(db.loginFlood));
     for (const f of failures(db)) out.push('', `**FAILED:** ${f}`);
   }
   return `${out.join('\n')}\n`;

@@ -232,6 +232,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       logger,
       metricsToken: config.metricsToken,
       adminDir: ADMIN_DIST,
+      trustProxy: config.trustProxy,
     });
     await jobs.start();
     await webhookSender.start();

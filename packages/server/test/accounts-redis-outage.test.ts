@@ -14,14 +14,17 @@ if (skip && process.env.CI === 'true') throw new Error(`${skip} — but CI=true 
 
 test('rate-limited endpoints while Redis is away: 503 with Retry-After, then back to normal', { skip }, async (ctx) => {
   const server = redis as TestRedisServer;
-  const app: { t?: TestApp } = {};
+  const t: TestApp = await createTestApp('sqlite', { GALLEY_RATE_LIMITS: 'on', REDIS_URL: server.url }).catch(async (err: unknown) => {
+    await server.stop();
+    throw err;
+  });
   ctx.after(async () => {
+    // With Redis back, the app's connections quit cleanly; then the server goes.
     server.resume();
     await server.start().catch(() => {});
-    await app.t?.close();
+    await t.close();
     await server.stop();
   });
-  const t = (app.t = await createTestApp('sqlite', { GALLEY_RATE_LIMITS: 'on', REDIS_URL: server.url }));
   await t.app.services.auth.createUser({ email: 'ops@example.com', password: PASSWORD });
   const login = () => t.request('POST', '/api/v1/auth/login', { body: { email: 'ops@example.com', password: PASSWORD }, token: null });
   const timed = async <T>(fn: () => Promise<T>) => {
@@ -34,8 +37,8 @@ test('rate-limited endpoints while Redis is away: 503 with Retry-After, then bac
   await server.stop();
   for (const call of [
     login,
-    () => t!.request('POST', '/api/v1/auth/register', { body: { email: 'new@example.com', password: PASSWORD }, token: null }),
-    () => t!.request('POST', '/api/v1/auth/password-reset', { body: { email: 'ops@example.com' }, token: null }),
+    () => t.request('POST', '/api/v1/auth/register', { body: { email: 'new@example.com', password: PASSWORD }, token: null }),
+    () => t.request('POST', '/api/v1/auth/password-reset', { body: { email: 'ops@example.com' }, token: null }),
   ]) {
     const { value: res, ms } = await timed(call);
     assert.equal(res.status, 503, res.text);

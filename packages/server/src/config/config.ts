@@ -39,6 +39,12 @@ export interface GalleyConfig {
   auditRetentionDays: number;
   /** GALLEY_RATE_LIMITS (default on): off turns the account endpoints' rate limits off. */
   rateLimits: boolean;
+  /**
+   * GALLEY_TRUST_PROXY (default off): which proxies' X-Forwarded-For to believe for the client
+   * address (rate limits, audit, sessions) — Fastify's trustProxy: true (any), a hop count, or
+   * a list of addresses and CIDR ranges.
+   */
+  trustProxy: boolean | number | string[];
   /** How long the change log keeps changes: GALLEY_CHANGES_RETENTION_HOURS / _ROWS. */
   changesRetention: { hours: number; rows: number };
   /** The issuer name authenticator apps show for Galley's TOTP entries (GALLEY_MFA_ISSUER). */
@@ -120,6 +126,27 @@ function parsePositiveInt(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer, got "${value}"`);
   return n;
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string[] {
+  const text = value?.trim() ?? '';
+  if (text === '' || text === 'false' || text === 'off') return false;
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops < 1 || hops > 32) throw new ConfigError(`GALLEY_TRUST_PROXY must be true, false, a hop count from 1 to 32, or addresses/CIDR ranges, got "${text}"`);
+    return hops;
+  }
+  const entries = text.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const [address, prefix, extra] = entry.split('/');
+    const family = net.isIP(address ?? '');
+    const bits = family === 6 ? 128 : 32;
+    if (!family || extra !== undefined || (prefix !== undefined && !(/^\d+$/.test(prefix) && Number(prefix) <= bits))) {
+      throw new ConfigError(`GALLEY_TRUST_PROXY: "${entry}" is not an IP address or CIDR range`);
+    }
+  }
+  return entries;
 }
 
 function parseHttpUrl(name: string, value: string): string {
@@ -218,6 +245,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     hideAccounts: parseBoolean('GALLEY_AUTH_HIDE_ACCOUNTS', env.GALLEY_AUTH_HIDE_ACCOUNTS),
     auditRetentionDays: parsePositiveInt('GALLEY_AUDIT_RETENTION_DAYS', env.GALLEY_AUDIT_RETENTION_DAYS ?? '90'),
     rateLimits: parseSwitch('GALLEY_RATE_LIMITS', env.GALLEY_RATE_LIMITS ?? 'on'),
+    trustProxy: parseTrustProxy(env.GALLEY_TRUST_PROXY),
     changesRetention: {
       hours: parsePositiveInt('GALLEY_CHANGES_RETENTION_HOURS', env.GALLEY_CHANGES_RETENTION_HOURS ?? '24'),
       rows: parsePositiveInt('GALLEY_CHANGES_RETENTION_ROWS', env.GALLEY_CHANGES_RETENTION_ROWS ?? '1000000'),

@@ -3,6 +3,7 @@
 // common passwords (data/common-passwords.txt; scripts/generate-common-passwords.mjs says where from).
 
 import fs from 'node:fs';
+import os from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
 import type { FieldError } from '@galley/protocol';
 
@@ -12,13 +13,35 @@ export const MIN_PASSWORD_LENGTH = 8;
 /** In UTF-16 code units, checked before hashing so a huge password costs nothing. */
 export const MAX_PASSWORD_LENGTH = 1024;
 
+/**
+ * Hashes run on libuv's thread pool, off the event loop — but 4 pool threads hashing on a 2-core
+ * machine would still take the CPU from it. At most (cores − 1) hash at once, so one core always
+ * serves requests; a login flood queues its hashes instead of slowing every other request down.
+ */
+const HASH_SLOTS = Math.max(1, os.availableParallelism() - 1);
+let hashing = 0;
+const waiting: Array<() => void> = [];
+
+async function inHashSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (hashing >= HASH_SLOTS) await new Promise<void>((resolve) => waiting.push(resolve));
+  else hashing++;
+  try {
+    return await work();
+  } finally {
+    // The slot passes straight to the next waiter, or is freed.
+    const next = waiting.shift();
+    if (next) next();
+    else hashing--;
+  }
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, OPTIONS);
+  return inHashSlot(() => hash(password, OPTIONS));
 }
 
 export async function verifyPassword(stored: string, password: string): Promise<boolean> {
   try {
-    return await verify(stored, password);
+    return await inHashSlot(() => verify(stored, password));
   } catch {
     return false;
   }

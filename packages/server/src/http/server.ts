@@ -50,12 +50,19 @@ export interface HttpOptions {
   metricsToken?: string;
   /** The built dashboard served at /admin (packages/admin/dist). */
   adminDir: string;
+  /** GALLEY_TRUST_PROXY: whose X-Forwarded-For gives request.ip (off by default: it is forgeable). */
+  trustProxy?: boolean | number | string[];
 }
+
+/** Trusts the nearest `hops` proxies: X-Forwarded-For is read from the right, that many entries deep. */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 export async function buildHttpServer(services: Services, options: HttpOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
+    // A hop count as the function Fastify would make of it (its option types leave numbers out here).
+    trustProxy: typeof options.trustProxy === 'number' ? trustHops(options.trustProxy) : (options.trustProxy ?? false),
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     childLoggerFactory: lazyRequestLogger,
     // A caller-chosen id is kept when it is harmless, so traces can cross services.
