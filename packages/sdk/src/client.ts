@@ -1,9 +1,10 @@
 // createClient(): one object per Galley server. It owns the transport (fetch, session) and hands
 // out the parts: `auth`, `collection(name)` (records and their realtime subscriptions, over one
-// shared socket), `collections`, `users`, `audit`, `metrics` and `setup` (admin), `batch`, `filter`.
+// shared socket), `collections`, `users`, `audit`, `metrics`, `apiKeys` and `setup` (admin), `batch`, `filter`.
 
 import type { BaseRecord, BatchOperation, BatchResult } from '@galley/protocol';
 import { AuditApi, MetricsApi, UsersApi } from './admin.ts';
+import { ApiKeysApi } from './api-keys.ts';
 import { AuthApi } from './auth.ts';
 import { CollectionsApi } from './collections.ts';
 import { filter } from './filter.ts';
@@ -36,6 +37,8 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
   readonly auth: AuthApi;
   /** Defining collections: superusers only. */
   readonly collections: CollectionsApi;
+  /** API keys for servers and scripts: superusers only. */
+  readonly apiKeys: ApiKeysApi;
   /** Accounts with their roles, the audit log, the metrics: superusers only. */
   readonly users: UsersApi;
   readonly audit: AuditApi;
@@ -59,6 +62,7 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
     this.backoffMs = options.reconnectBackoffMs;
     this.auth = new AuthApi(this.transport);
     this.collections = new CollectionsApi(this.transport);
+    this.apiKeys = new ApiKeysApi(this.transport);
     this.users = new UsersApi(this.transport);
     this.audit = new AuditApi(this.transport);
     this.metrics = new MetricsApi(this.transport);

@@ -180,21 +180,22 @@ await describeEachDialect('sdk realtime', (dialect) => {
     const cut = await createProxy(Number(new URL(short.url).port));
     const writer = createClient(short.url);
     await writer.auth.setToken(short.adminToken);
-    await writer.collections.create({ name: 'notes', fields: [{ name: 'text', type: 'text' }], rules: { list: '', view: '', create: '' } });
+    await writer.collections.create({ name: 'notes', fields: [{ name: 'text', type: 'text' }, { name: 'public', type: 'boolean' }], rules: { list: '', view: '', create: '' } });
     const galley = createClient(cut.url, { WebSocket: WebSocket as unknown as WebSocketConstructor, reconnectBackoffMs: 300 });
     const seen: string[] = [];
+    const textOf = (e: RealtimeEvent<Note>) => ('text' in e.record ? e.record.text : '');
     let resyncs = 0;
     const notes = writer.collection<Note>('notes');
-    const stop = await galley.collection<Note>('notes').subscribe({ onResync: () => resyncs++ }, (e) => seen.push(e.record.text));
+    const stop = await galley.collection<Note>('notes').subscribe({ onResync: () => resyncs++ }, (e) => seen.push(textOf(e)));
     try {
-      await notes.create({ text: 'first' });
+      await notes.create({ text: 'first', public: true });
       await until(() => seen.length === 1, 'the first event');
       cut.down();
-      for (const text of ['missed 1', 'missed 2', 'missed 3']) await notes.create({ text });
+      for (const text of ['missed 1', 'missed 2', 'missed 3']) await notes.create({ text, public: true });
       await short.app.services.changes.prune();
       cut.restore();
       await until(() => resyncs === 1, 'the resync notice');
-      await notes.create({ text: 'after the resync' });
+      await notes.create({ text: 'after the resync', public: true });
       await until(() => seen.includes('after the resync'), 'the live event after the resync');
       assert.deepEqual(seen.filter((text) => text.startsWith('missed')), [], 'the pruned changes are not replayed');
       assert.equal(resyncs, 1);

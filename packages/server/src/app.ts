@@ -39,6 +39,10 @@ import { OAuthService } from './core/oauth.ts';
 import { createOAuthProvider } from './core/oauth-providers.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
 import { SignInService } from './core/sign-in.ts';
+import { WebhookOutbox } from './core/webhook-outbox.ts';
+import { WebhookSender } from './core/webhook-sender.ts';
+import { WebhookTargets } from './core/webhook-targets.ts';
+import { WebhookService } from './core/webhooks.ts';
 import { connectDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { instrumentDatabase } from './db/instrumented.ts';
@@ -50,6 +54,8 @@ import type { Storage } from './storage/storage.ts';
 import { checkRule } from './rules/rule-check.ts';
 
 export const VERSION = '0.1.0';
+/** Webhook attempts in flight at once per instance (they wait on the network, not the CPU). */
+const WEBHOOK_CONCURRENCY = 8;
 
 export interface Services {
   db: Database;
@@ -77,6 +83,9 @@ export interface Services {
   files: FileService;
   fileTokens: FileTokens;
   uploads: UploadService;
+  webhooks: WebhookService;
+  webhookOutbox: WebhookOutbox;
+  webhookSender: WebhookSender;
 }
 
 export interface App {
@@ -149,7 +158,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const files = new FileService(db, storage, jobs, collections, path.join(config.dataDir, 'staging'));
     collections.follow(files);
     const fileTokens = new FileTokens(secret.key('file-tokens'));
-    const uploads = new UploadService(db, jobs, path.join(config.dataDir, 'uploads'), config.uploadExpiryHours * 3_600_000);
+    const uploads = new UploadService(db, jobs, storage, files.stagingDir, config.uploadExpiryHours * 3_600_000);
     const records = new RecordService(db, collections, changes, files, searchInsights);
     audit.startPruning(config.auditRetentionDays, (err) => logger.error({ err }, 'pruning the audit log failed'));
     const auth = new AuthService(db, collections, audit, limiter);
@@ -161,7 +170,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const setupToken = await firstRun.issueToken();
     // One-time and useless once a superuser exists; printed so a remote first run is possible.
     if (setupToken) logger.warn(`No superuser yet. Open /admin from this machine to create one, or use this one-time setup token: ${setupToken}`);
-    const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
+    const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer, audit, limiter);
     const signIn = new SignInService(db, auth, mfa);
     // Wake-ups between instances: Redis pub/sub when there is a Redis, else the database's NOTIFY.
     const bus: Bus = config.redisUrl ? await connectRedisBus(config.redisUrl, config.redisPrefix, logger) : new DatabaseBus(db);
@@ -171,6 +180,21 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       config.realtime,
     );
     invalidateOnWrites(changes, feed, readCache);
+    const webhookTargets = new WebhookTargets(config.webhooks.allow);
+    const webhooks = new WebhookService(db, collections, changes, webhookTargets, secret.key('webhooks'));
+    const webhookSender = new WebhookSender(db, webhooks, webhookTargets, {
+      ...config.webhooks,
+      concurrency: WEBHOOK_CONCURRENCY,
+      onError: (err) => logger.error({ err }, 'sending webhooks failed'),
+    });
+    const webhookOutbox = new WebhookOutbox(db, changes, {
+      onError: (err) => logger.error({ err }, 'turning changes into webhook deliveries failed'),
+      onQueued: () => webhookSender.wake(),
+    });
+    webhooks.onQueued(() => webhookSender.wake());
+    // The feed wakes the outbox for every change that reaches this instance (its own or, through the bus, another's).
+    feed.add({ prepare: async () => {}, deliver: () => webhookOutbox.wake(), lost: () => webhookOutbox.wake() });
+    await webhookOutbox.start();
     await feed.start();
     realtime.start();
     const logFailure = (what: string) => (err: unknown) => logger.error({ err }, what);
@@ -197,7 +221,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const users = new UserDirectory(db, collections, auth);
     const services: Services = {
       db, collections, records, auth, firstRun, ruleTester, users, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, files, fileTokens, uploads, metrics, readCache, searchInsights,
-      mailer, accountMail, registration,
+      mailer, accountMail, registration, webhooks, webhookOutbox, webhookSender,
     };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
@@ -209,6 +233,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       adminDir: ADMIN_DIST,
     });
     await jobs.start();
+    await webhookSender.start();
     let closed: Promise<void> | undefined;
     return {
       config,
@@ -223,6 +248,8 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
           audit.stop();
           await limiter.close();
           feed.stop();
+          await webhookOutbox.stop();
+          await webhookSender.stop();
           await jobs.stop();
           changes.stop();
           await searchInsights.close();

@@ -22,6 +22,7 @@ import { authRoutes } from './routes/auth.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { setupRoutes } from './routes/setup.ts';
 import { accountAdminRoutes } from './routes/account-admin.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -35,6 +36,7 @@ import { recordRoutes } from './routes/records.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { searchInsightRoutes } from './routes/search-insights.ts';
 import { uploadRoutes } from './routes/uploads.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -114,6 +116,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(sessionRoutes, { auth: services.auth });
   await app.register(setupRoutes, { firstRun: services.firstRun, secureCookies: options.secureCookies });
   await app.register(accountAdminRoutes, { auth: services.auth, records: services.records, directory: services.users });
+  await app.register(apiKeyRoutes, { auth: services.auth });
   await app.register(oauthRoutes, { oauth: services.oauth, secureCookies: options.secureCookies });
   await app.register(collectionRoutes, { collections: services.collections });
   await app.register(ruleRoutes, { tester: services.ruleTester });
@@ -128,6 +131,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(searchInsightRoutes, { insights: services.searchInsights });
   await app.register(metricsRoutes, { metrics: services.metrics, token: options.metricsToken });
   await app.register(batchRoutes, { db: services.db, records: services.records });
+  await app.register(webhookRoutes, { webhooks: services.webhooks });
   await app.register(realtimeRoutes, { hub: services.realtime, allowedOrigins: options.allowedOrigins });
   await app.register(adminRoutes, { dir: options.adminDir });
   await app.register(docsRoutes, {
