@@ -4,14 +4,25 @@
 import type { ReactNode } from 'react';
 import { Link, navigate, useLocation } from './router.tsx';
 import { describeError } from './problems.ts';
-import { isSuperuser, useSession, useSessionUpdate } from './session.ts';
+import { isSuperuser, useNeedsSuperuser, useSession, useSessionUpdate } from './session.ts';
 import { LoginScreen } from './screens/login.tsx';
 import { CollectionsScreen } from './screens/collections.tsx';
+import { CollectionEditorScreen } from './screens/collection-editor.tsx';
+import { SetupScreen } from './screens/setup.tsx';
+import { RuleTesterScreen } from './screens/rule-tester.tsx';
+import { UsersScreen } from './screens/users.tsx';
+import { AuditScreen } from './screens/audit.tsx';
+import { OperationsScreen } from './screens/operations.tsx';
+import { ConnectionBanner } from './components/connection-banner.tsx';
 
 type Route =
   | { screen: 'collections' }
   | { screen: 'collection-new' }
   | { screen: 'collection-schema'; name: string }
+  | { screen: 'rule-tester'; name: string }
+  | { screen: 'people' }
+  | { screen: 'audit' }
+  | { screen: 'operations' }
   | { screen: 'records'; name: string }
   | { screen: 'record'; name: string; id: string | null }
   | { screen: 'not-found' };
@@ -19,10 +30,14 @@ type Route =
 export function matchRoute(path: string): Route {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts.length === 0 || (parts.length === 1 && parts[0] === 'collections')) return { screen: 'collections' };
+  if (parts.length === 1 && parts[0] === 'people') return { screen: 'people' };
+  if (parts.length === 1 && parts[0] === 'audit') return { screen: 'audit' };
+  if (parts.length === 1 && parts[0] === 'operations') return { screen: 'operations' };
   if (parts[0] !== 'collections') return { screen: 'not-found' };
   const name = parts[1]!;
   if (parts.length === 2) return name === 'new' ? { screen: 'collection-new' } : { screen: 'records', name };
   if (parts.length === 3 && parts[2] === 'schema') return { screen: 'collection-schema', name };
+  if (parts.length === 3 && parts[2] === 'rules') return { screen: 'rule-tester', name };
   if (parts.length === 4 && parts[2] === 'records') return { screen: 'record', name, id: parts[3] === 'new' ? null : parts[3]! };
   return { screen: 'not-found' };
 }
@@ -31,6 +46,18 @@ function Screen({ route }: { route: Route }): ReactNode {
   switch (route.screen) {
     case 'collections':
       return <CollectionsScreen />;
+    case 'collection-new':
+      return <CollectionEditorScreen name={null} />;
+    case 'collection-schema':
+      return <CollectionEditorScreen name={route.name} />;
+    case 'rule-tester':
+      return <RuleTesterScreen name={route.name} />;
+    case 'people':
+      return <UsersScreen />;
+    case 'audit':
+      return <AuditScreen />;
+    case 'operations':
+      return <OperationsScreen />;
     case 'not-found':
     default:
       return (
@@ -48,6 +75,7 @@ export function App() {
   const session = useSession();
   const { signOut } = useSessionUpdate();
   const { path } = useLocation();
+  const setup = useNeedsSuperuser(session.isSuccess && session.data === null);
 
   if (session.isPending) return <p className="page-status" role="status">Loading…</p>;
   if (session.isError)
@@ -59,7 +87,11 @@ export function App() {
       </main>
     );
   const user = session.data;
-  if (!user) return <LoginScreen />;
+  if (!user) {
+    if (setup.isPending) return <p className="page-status" role="status">Loading…</p>;
+    // A failed setup check leaves the sign-in form, which explains the other ways to a superuser.
+    return setup.data ? <SetupScreen /> : <LoginScreen />;
+  }
   if (!isSuperuser(user))
     return (
       <main className="login">
@@ -74,8 +106,15 @@ export function App() {
   return (
     <div className="shell">
       <a className="skip-link" href="#main">Skip to content</a>
+      <ConnectionBanner />
       <header className="topbar">
         <Link to="/collections" className="brand">Galley</Link>
+        <nav aria-label="Sections" className="topnav">
+          <Link to="/collections">Collections</Link>
+          <Link to="/people">People</Link>
+          <Link to="/audit">Audit log</Link>
+          <Link to="/operations">Operations</Link>
+        </nav>
         <span className="who" title={user.email}>{user.email}</span>
         <button
           type="button"

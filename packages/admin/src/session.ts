@@ -6,6 +6,12 @@ import { GalleyError, type User } from '@galley/sdk';
 import { galley } from './client.ts';
 
 const SESSION_KEY = ['session'] as const;
+export const SETUP_KEY = ['setup'] as const;
+
+/** True while the server has no superuser (the first run); asked only when nobody is signed in. */
+export function useNeedsSuperuser(enabled: boolean) {
+  return useQuery({ queryKey: SETUP_KEY, queryFn: ({ signal }) => galley.setup.needsSuperuser({ signal }), enabled, staleTime: Infinity });
+}
 
 /** The signed-in user, or null when nobody is (a 401 is an answer, not an error). */
 export function useSession() {
