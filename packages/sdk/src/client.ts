@@ -1,10 +1,11 @@
 // createClient(): one object per Galley server. It owns the transport (fetch, session) and hands
 // out the parts: `auth`, `collection(name)` (records and their realtime subscriptions, over one
-// shared socket), `collections` (admin), `batch`, `filter`.
+// shared socket), `collections` (admin), `files`, `batch`, `filter`.
 
 import type { BaseRecord, BatchOperation, BatchResult } from '@galley/protocol';
 import { AuthApi } from './auth.ts';
 import { CollectionsApi } from './collections.ts';
+import { FilesApi } from './files.ts';
 import { filter } from './filter.ts';
 import { Realtime, type WebSocketConstructor } from './realtime.ts';
 import { RecordCollection } from './records.ts';
@@ -34,6 +35,8 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
   readonly auth: AuthApi;
   /** Defining collections: superusers only. */
   readonly collections: CollectionsApi;
+  /** File URLs (thumbnails, tokens) and resumable uploads (tus-js-client, loaded on first use). */
+  readonly files: FilesApi;
   /** The tagged template that quotes values for filters: galley.filter`title ~ ${q}`. */
   readonly filter = filter;
   private readonly transport: Transport;
@@ -51,6 +54,7 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
     this.backoffMs = options.reconnectBackoffMs;
     this.auth = new AuthApi(this.transport);
     this.collections = new CollectionsApi(this.transport);
+    this.files = new FilesApi(this.transport);
   }
 
   get url(): string {
