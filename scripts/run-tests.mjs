@@ -1,5 +1,6 @@
 // `npm test`: runs every suite with Node's test runner (through tsx), two files at a time.
 // Fails when no test ran at all — a silent zero-test pass is the trap this guards against.
+// A test (or file) that hangs fails after 10 minutes instead of holding CI until its own limit.
 
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -30,7 +31,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', '--test-reporter=spec', ...files], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let tail = '';

@@ -105,4 +105,66 @@ await describeEachDialect('sdk realtime', (dialect) => {
     assert.ok(seen.every((e, i) => i === 0 || e.seq > seen[i - 1]!.seq), 'in order');
     stop();
   });
+
+  test('after a server restart, the changes made before the client is back arrive once, in order', async () => {
+    // A long backoff: the writes below land while the client is still waiting to reconnect.
+    const galley = createClient(t.url, { WebSocket: WebSocket as unknown as WebSocketConstructor, reconnectBackoffMs: 1_000 });
+    const seen: RealtimeEvent<Note>[] = [];
+    const stop = await galley.collection<Note>('notes').subscribe({}, (e) => seen.push(e));
+    try {
+      await admin.collection<Note>('notes').create({ text: 'before the restart', public: true });
+      await until(() => seen.length === 1, 'the first event');
+
+      await t.restart();
+      // fetch may still hold a keep-alive socket to the old server: the first request on it fails.
+      for (let tries = 0; ; tries++) {
+        const health = await fetch(`${t.url}/api/v1/health`).catch(() => undefined);
+        if (health?.ok) break;
+        assert.ok(tries < 5, 'the restarted server answers');
+      }
+      const writer = admin.collection<Note>('notes');
+      const meanwhile = [];
+      for (let i = 0; i < 3; i++) meanwhile.push((await writer.create({ text: `restarted ${i}`, public: true })).id);
+      await until(() => seen.length === 4, 'the events made while the client was away', 15_000);
+      const live = await writer.create({ text: 'live again', public: true });
+      await until(() => seen.length === 5, 'the live event after the replay');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(seen.length, 5, 'nothing twice');
+      assert.deepEqual(seen.slice(1).map((e) => e.record.id), [...meanwhile, live.id]);
+      assert.ok(seen.every((e, i) => i === 0 || e.seq > seen[i - 1]!.seq), 'in order');
+    } finally {
+      stop();
+    }
+  });
+
+  test('a client away for longer than the log reaches back is told to resync, then continues live', async () => {
+    const short = await createTestApp(dialect, { GALLEY_CHANGES_RETENTION_ROWS: '1' });
+    const cut = await createProxy(Number(new URL(short.url).port));
+    const writer = createClient(short.url);
+    await writer.auth.setToken(short.adminToken);
+    await writer.collections.create({ name: 'notes', fields: [{ name: 'text', type: 'text' }, { name: 'public', type: 'boolean' }], rules: { list: '', view: '', create: '' } });
+    const galley = createClient(cut.url, { WebSocket: WebSocket as unknown as WebSocketConstructor, reconnectBackoffMs: 300 });
+    const seen: string[] = [];
+    const textOf = (e: RealtimeEvent<Note>) => ('text' in e.record ? e.record.text : '');
+    let resyncs = 0;
+    const notes = writer.collection<Note>('notes');
+    const stop = await galley.collection<Note>('notes').subscribe({ onResync: () => resyncs++ }, (e) => seen.push(textOf(e)));
+    try {
+      await notes.create({ text: 'first', public: true });
+      await until(() => seen.length === 1, 'the first event');
+      cut.down();
+      for (const text of ['missed 1', 'missed 2', 'missed 3']) await notes.create({ text, public: true });
+      await short.app.services.changes.prune();
+      cut.restore();
+      await until(() => resyncs === 1, 'the resync notice');
+      await notes.create({ text: 'after the resync', public: true });
+      await until(() => seen.includes('after the resync'), 'the live event after the resync');
+      assert.deepEqual(seen.filter((text) => text.startsWith('missed')), [], 'the pruned changes are not replayed');
+      assert.equal(resyncs, 1);
+    } finally {
+      stop();
+      await cut.close();
+      await short.close();
+    }
+  });
 });

@@ -9,7 +9,9 @@ export async function createProxy(target: number) {
   const sockets = new Set<net.Socket>();
   let connections = 0;
   let bytesUp = 0;
+  let refusing = false;
   const server = net.createServer((client) => {
+    if (refusing) return client.destroy();
     connections++;
     client.on('data', (chunk: Buffer) => void (bytesUp += chunk.length));
     const upstream = net.connect(target, '127.0.0.1');
@@ -31,6 +33,14 @@ export async function createProxy(target: number) {
       return bytesUp;
     },
     cut: () => sockets.forEach((s) => s.destroy()),
+    /** Cuts every connection and refuses new ones until `restore()`: the network is down. */
+    down: () => {
+      refusing = true;
+      sockets.forEach((s) => s.destroy());
+    },
+    restore: () => {
+      refusing = false;
+    },
     close: () => new Promise<void>((resolve) => {
       sockets.forEach((s) => s.destroy());
       server.close(() => resolve());

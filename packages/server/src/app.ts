@@ -141,8 +141,9 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       },
     });
     const files = new FileService(db, storage, jobs, collections, path.join(config.dataDir, 'staging'));
+    collections.follow(files);
     const fileTokens = new FileTokens(secret.key('file-tokens'));
-    const uploads = new UploadService(db, jobs, path.join(config.dataDir, 'uploads'), config.uploadExpiryHours * 3_600_000);
+    const uploads = new UploadService(db, jobs, storage, files.stagingDir, config.uploadExpiryHours * 3_600_000);
     const records = new RecordService(db, collections, changes, files, searchInsights);
     audit.startPruning(config.auditRetentionDays, (err) => logger.error({ err }, 'pruning the audit log failed'));
     const auth = new AuthService(db, collections, audit, limiter);

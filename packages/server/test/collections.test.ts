@@ -143,6 +143,28 @@ await describeEachDialect('collections', (dialect) => {
     assert.equal('title' in after.body, false);
   });
 
+  test('fields that swap names keep their values, and their indexes follow the columns', async () => {
+    const created = await t.request('POST', '/api/v1/collections', {
+      body: { name: 'swap', fields: [{ name: 'a', type: 'text' }, { name: 'b', type: 'number' }], indexes: [{ fields: ['a'], unique: true }], rules: { list: '', view: '', create: '' } },
+    });
+    assert.equal(created.status, 201, created.text);
+    const [a, b] = created.body.fields;
+    const rec = await t.request('POST', '/api/v1/collections/swap/records', { body: { a: 'x', b: 1 } });
+    assert.equal(rec.status, 201, rec.text);
+    const swapped = await t.request('PATCH', '/api/v1/collections/swap', {
+      body: { fields: [{ ...a, name: 'b' }, { ...b, name: 'a' }], indexes: [{ fields: ['b'], unique: true }] },
+    });
+    assert.equal(swapped.status, 200, swapped.text);
+    const read = await t.request('GET', `/api/v1/collections/swap/records/${rec.body.id}`);
+    assert.equal(read.body.b, 'x');
+    assert.equal(read.body.a, 1);
+    // The unique index is on the text column (now "b"), not on the number column that took its old name.
+    const sameNumber = await t.request('POST', '/api/v1/collections/swap/records', { body: { b: 'y', a: 1 } });
+    assert.equal(sameNumber.status, 201, sameNumber.text);
+    const sameText = await t.request('POST', '/api/v1/collections/swap/records', { body: { b: 'x', a: 2 } });
+    assert.equal(sameText.status, 409, sameText.text);
+  });
+
   test('a retype that would lose values is refused and changes nothing', async () => {
     const c = await t.request('POST', '/api/v1/collections', { body: { name: 'lossy', fields: [{ name: 'v', type: 'text' }], rules: { view: '' } } });
     const r = await t.request('POST', '/api/v1/collections/lossy/records', { body: { v: 'not a number' } });

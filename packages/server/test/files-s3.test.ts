@@ -1,6 +1,6 @@
 // Files on S3 storage (a real s3rver on 127.0.0.1): uploads land in the bucket and are streamed
 // back through Galley, or, with presign=true, served by a redirect to a presigned URL; replaced
-// files leave the bucket.
+// files leave the bucket; a resumable upload's parts live in the bucket until it is attached.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -63,6 +63,31 @@ for (const presign of [false, true]) {
       assert.equal(replaced.status, 200, replaced.text);
       await waitFor(async () => (await t.app.services.storage.stat(key)) === undefined, 'the replaced file to leave the bucket');
       assert.equal(await t.app.services.storage.stat(`gallery/thumbs/32x32/${created.body.image}`), undefined, 'and its thumbnail');
+    });
+
+    test('a resumable upload keeps its parts in the bucket, and attaching it removes them', async () => {
+      const tusHeaders = { 'tus-resumable': '1.0.0', authorization: `Bearer ${t.adminToken}` };
+      const png = await pngImage(40, 30);
+      const start = await fetch(`${t.url}/api/v1/uploads`, { method: 'POST', headers: { ...tusHeaders, 'upload-length': String(png.length) } });
+      assert.equal(start.status, 201, await start.text());
+      const location = start.headers.get('location')!;
+      const id = location.split('/').pop()!;
+      const half = Math.floor(png.length / 2);
+      for (const [offset, bytes] of [[0, png.subarray(0, half)], [half, png.subarray(half)]] as const) {
+        const res = await fetch(t.url + location, { method: 'PATCH', headers: { ...tusHeaders, 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' }, body: bytes });
+        assert.equal(res.status, 204);
+      }
+      const partKeys = async () => (await t.app.services.db.all<{ key: string }>(`SELECT "key" FROM "_upload_parts" WHERE "upload_id" = ?`, [id])).map((r) => r.key);
+      const keys = await partKeys();
+      assert.equal(keys.length, 2);
+      for (const key of keys) assert.ok(await t.app.services.storage.stat(key), `${key} is in the bucket`);
+
+      const created = await t.request('POST', '/api/v1/collections/gallery/records', { body: { image: { upload: id } } });
+      assert.equal(created.status, 201, created.text);
+      const served = await fetch(`${t.url}/api/v1/files/gallery/${created.body.id}/${created.body.image}`);
+      assert.deepEqual(Buffer.from(await served.arrayBuffer()), png);
+      assert.deepEqual(await partKeys(), []);
+      for (const key of keys) assert.equal(await t.app.services.storage.stat(key), undefined, `${key} left the bucket`);
     });
   });
 }

@@ -327,6 +327,62 @@ await describeEachDialect('files', (dialect) => {
     assert.equal((await get(fileUrl(id, b))).status, 404);
   });
 
+  test('files follow a renamed collection and field; a dropped field\'s and a deleted collection\'s files go', async () => {
+    const created = await t.request('POST', '/api/v1/collections', {
+      body: {
+        name: 'albums',
+        fields: [{ name: 'front', type: 'file' }, { name: 'back', type: 'file' }, { name: 'extra', type: 'file', multiple: true }],
+        rules: { list: '', view: '', create: "@request.auth.id != ''", update: "@request.auth.id != ''" },
+      },
+    });
+    assert.equal(created.status, 201, created.text);
+    const [front, back, extra] = created.body.fields;
+    const record = await upload('POST', '/api/v1/collections/albums/records', [
+      { name: 'front', filename: 'front.txt', data: 'front' },
+      { name: 'back', filename: 'back.txt', data: 'back' },
+      { name: 'extra', filename: 'x.txt', data: 'x' },
+      { name: 'extra', filename: 'y.txt', data: 'y' },
+    ]);
+    assert.equal(record.status, 201, record.text);
+    const { id } = record.body;
+    const names = { front: record.body.front as string, back: record.body.back as string, extra: record.body.extra as string[] };
+    const body = async (url: string) => {
+      const res = await get(url);
+      return res.status === 200 ? res.text() : res.status;
+    };
+
+    // The collection is renamed and front/back swap names: each file stays with its own field.
+    const renamed = await t.request('PATCH', '/api/v1/collections/albums', {
+      body: { name: 'covers', fields: [{ ...front, name: 'back' }, { ...back, name: 'front' }, extra] },
+    });
+    assert.equal(renamed.status, 200, renamed.text);
+    const moved = await t.request('GET', `/api/v1/collections/covers/records/${id}`);
+    assert.equal(moved.body.back, names.front);
+    assert.equal(moved.body.front, names.back);
+    assert.equal(await body(`/api/v1/files/covers/${id}/${names.front}`), 'front');
+    assert.equal(await body(`/api/v1/files/covers/${id}/${names.back}`), 'back');
+    assert.equal(await body(`/api/v1/files/albums/${id}/${names.front}`), 404);
+    assert.equal((await t.app.services.files.find('covers', id, names.front))?.field, 'back');
+
+    // A migration that fails rolls the file rows back with it.
+    const refused = await t.request('PATCH', '/api/v1/collections/covers', { body: { name: 'covers2', fields: [{ ...front, name: 'back' }, { ...back, name: 'front' }, extra, { name: 'bad', type: 'nope' }] } });
+    assert.equal(refused.status, 400);
+    assert.equal((await t.app.services.files.find('covers', id, names.front))?.field, 'back');
+
+    // Dropping a file field removes its files; the others stay.
+    const dropped = await t.request('PATCH', '/api/v1/collections/covers', { body: { fields: [{ ...front, name: 'back' }, { ...back, name: 'front' }] } });
+    assert.equal(dropped.status, 200, dropped.text);
+    await waitFor(() => !storedObjects().some((f) => names.extra.some((n) => f.endsWith(n))), 'the dropped field\'s files to go');
+    assert.equal(await body(`/api/v1/files/covers/${id}/${names.front}`), 'front');
+    assert.equal(await t.app.services.files.find('covers', id, names.extra[0]!), undefined);
+
+    // Deleting the collection removes every file it held.
+    const deleted = await t.request('DELETE', '/api/v1/collections/covers');
+    assert.equal(deleted.status, 204, deleted.text);
+    await waitFor(() => !storedObjects().some((f) => f.endsWith(names.front) || f.endsWith(names.back)), 'the deleted collection\'s files to go');
+    assert.equal(await t.app.services.files.find('covers', id, names.front), undefined);
+  });
+
   test('protected files need a short-lived token and the view rule', async () => {
     await t.request('POST', '/api/v1/collections', {
       body: { name: 'vault', fields: [{ name: 'owner', type: 'relation', collection: 'users' }, { name: 'doc', type: 'file', protected: true }], rules: { view: 'owner = @request.auth.id', create: "@request.auth.id != ''" } },

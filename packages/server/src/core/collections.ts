@@ -6,7 +6,7 @@ import { ApiError } from './api-error.ts';
 import type { CollectionDef, FieldDef } from './collection-model.ts';
 import { validateCollectionInput } from './collection-validation.ts';
 import { createCollectionTable, dropCollectionTable, migrateCollectionTable } from '../db/collection-ddl.ts';
-import { SqlParams, type Database, type Queryable } from '../db/database.ts';
+import { SqlParams, type Database, type Queryable, type Transaction } from '../db/database.ts';
 
 export type RuleChecker = (rule: string, collection: CollectionDef, resolve: (name: string) => CollectionDef | undefined) =>
   | { message: string; position: number }
@@ -24,17 +24,32 @@ export const USERS_COLLECTION: CollectionDef = {
 
 const newFieldId = () => crypto.randomBytes(8).toString('hex');
 
+/**
+ * What else keeps data per collection (files, …) follows a definition's change inside the same
+ * transaction, so a rolled-back migration leaves it as it was.
+ */
+export interface CollectionLifecycle {
+  collectionUpdatedIn(tx: Transaction, before: CollectionDef, after: CollectionDef): Promise<void>;
+  collectionDeletedIn(tx: Transaction, def: CollectionDef): Promise<void>;
+}
+
 /** The notification channel that announces a changed collection definition to other instances. */
 const COLLECTIONS_CHANNEL = 'galley_collections';
 
 export class CollectionService {
   private readonly byName = new Map<string, CollectionDef>();
   private changeCount = 0;
+  private readonly lifecycles: CollectionLifecycle[] = [];
 
   constructor(
     private readonly db: Database,
     private readonly checkRule: RuleChecker,
   ) {}
+
+  /** `lifecycle` hears every update and delete of a definition, in its transaction. */
+  follow(lifecycle: CollectionLifecycle): void {
+    this.lifecycles.push(lifecycle);
+  }
 
   /** Bumped on every change, so caches derived from the definitions (OpenAPI) know when to rebuild. */
   get version(): number {
@@ -142,6 +157,7 @@ export class CollectionService {
         for (const f of dep.fields) if (f.collection === current.name) f.collection = next.name;
         await this.save(tx, dep, false);
       }
+      for (const lifecycle of this.lifecycles) await lifecycle.collectionUpdatedIn(tx, current, next);
       await tx.notify(COLLECTIONS_CHANNEL);
     }).catch(async (err: unknown) => {
       // The dependants were edited in place before the rollback: reload them from the database.
@@ -166,6 +182,7 @@ export class CollectionService {
       await dropCollectionTable(tx, current);
       const p = new SqlParams(tx.dialect);
       await tx.run(`DELETE FROM "_collections" WHERE "name" = ${p.add(name)}`, p.values);
+      for (const lifecycle of this.lifecycles) await lifecycle.collectionDeletedIn(tx, current);
       await tx.notify(COLLECTIONS_CHANNEL);
     });
     this.db.resetStatementCache();

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import type { FieldError } from '@galley/protocol';
 import type { Caller } from './caller.ts';
 import { isMultiValue, type CollectionDef, type FieldDef } from './collection-model.ts';
-import type { CollectionService } from './collections.ts';
+import type { CollectionLifecycle, CollectionService } from './collections.ts';
 import { storedFileName } from './file-names.ts';
 import type { StagedFile } from './file-staging.ts';
 import type { JobQueue } from './jobs.ts';
@@ -24,6 +24,8 @@ import type { Storage } from '../storage/storage.ts';
 export const MAX_FILES_PER_FIELD = 100;
 /** Stored objects that no committed row names after this long are removed. */
 const UNREFERENCED_GRACE_MS = 60 * 60 * 1000;
+/** Object keys per removal job. */
+const DELETE_JOB_KEYS = 500;
 
 export interface StoredUpload extends StagedFile {
   name: string;
@@ -74,7 +76,7 @@ function fileRow(row: Record<string, unknown>): FileRow {
   };
 }
 
-export class FileService {
+export class FileService implements CollectionLifecycle {
   constructor(
     private readonly db: Database,
     private readonly storage: Storage,
@@ -187,26 +189,58 @@ export class FileService {
       const field = collection.fields.find((f) => f.name === upload.field);
       if (field?.thumbs?.length && canThumbnail(upload.type)) await this.jobs.enqueueIn(tx, JOB_THUMBNAILS, { fileId: id });
     }
-    if (plan.removed.length) await this.forgetIn(tx, collection.name, recordId, plan.removed);
+    if (plan.removed.length) await this.forgetIn(tx, { collection: collection.name, recordId, names: plan.removed });
   }
 
   /** A record is being deleted: its files go once the delete commits. */
   async deletedIn(tx: Transaction, collection: CollectionDef, recordId: string): Promise<void> {
     if (!collection.fields.some((f) => f.type === 'file')) return;
-    await this.forgetIn(tx, collection.name, recordId);
+    await this.forgetIn(tx, { collection: collection.name, recordId });
   }
 
-  /** Drops `_files` rows (all of a record's, or the named ones) and queues the removal of their objects. */
-  private async forgetIn(tx: Transaction, collection: string, recordId: string, names?: string[]): Promise<void> {
+  /** A deleted collection's files go once the delete commits. */
+  async collectionDeletedIn(tx: Transaction, def: CollectionDef): Promise<void> {
+    await this.forgetIn(tx, { collection: def.name });
+  }
+
+  /**
+   * A changed definition: `_files` rows follow a renamed collection or file field (their objects
+   * keep their keys), and the files of a dropped file field — or one that is no longer a file
+   * field — go once the change commits.
+   */
+  async collectionUpdatedIn(tx: Transaction, before: CollectionDef, after: CollectionDef): Promise<void> {
+    const update = async (set: Record<string, string>, where: Record<string, string>) => {
+      const p = new SqlParams(tx.dialect);
+      const assign = Object.entries(set).map(([column, value]) => `"${column}" = ${p.add(value)}`).join(', ');
+      const match = Object.entries(where).map(([column, value]) => `"${column}" = ${p.add(value)}`).join(' AND ');
+      await tx.run(`UPDATE "_files" SET ${assign} WHERE ${match}`, p.values);
+    };
+    if (after.name !== before.name) await update({ collection: after.name }, { collection: before.name });
+    const renamed: { from: string; to: string; parked: string }[] = [];
+    for (const field of before.fields) {
+      if (field.type !== 'file') continue;
+      const next = after.fields.find((f) => f.id === field.id);
+      if (!next || next.type !== 'file') await this.forgetIn(tx, { collection: after.name, field: field.name });
+      else if (next.name !== field.name) renamed.push({ from: field.name, to: next.name, parked: `#${field.id}` });
+    }
+    // Two steps through a name no field can have, so fields that swap names (a → b, b → a) stay apart.
+    for (const r of renamed) await update({ field: r.parked }, { collection: after.name, field: r.from });
+    for (const r of renamed) await update({ field: r.to }, { collection: after.name, field: r.parked });
+  }
+
+  /** Drops `_files` rows (a collection's, a field's, a record's or the named ones) and queues the removal of their objects. */
+  private async forgetIn(tx: Transaction, which: { collection: string; field?: string; recordId?: string; names?: string[] }): Promise<void> {
     const p = new SqlParams(tx.dialect);
-    let where = `"collection" = ${p.add(collection)} AND "record_id" = ${p.add(recordId)}`;
-    if (names) where += ` AND "name" IN (${names.map((n) => p.add(n)).join(', ')})`;
+    let where = `"collection" = ${p.add(which.collection)}`;
+    if (which.field !== undefined) where += ` AND "field" = ${p.add(which.field)}`;
+    if (which.recordId !== undefined) where += ` AND "record_id" = ${p.add(which.recordId)}`;
+    if (which.names) where += ` AND "name" IN (${which.names.map((n) => p.add(n)).join(', ')})`;
     // RETURNING reads the rows as deleted: a thumbnail job that recorded its work a moment ago is
     // seen, and one that records it later finds no row and removes its own thumbnails.
     const rows = (await tx.all(`DELETE FROM "_files" WHERE ${where} RETURNING *`, p.values)).map(fileRow);
-    if (rows.length === 0) return;
     const keys = rows.flatMap((r) => [r.key, ...Object.keys(r.thumbs).map((size) => thumbnailKey(r.key, size))]);
-    await this.jobs.enqueueIn(tx, JOB_DELETE, { keys });
+    // A whole collection can hold many files: one job per slice keeps payloads and retries small.
+    for (let i = 0; i < keys.length; i += DELETE_JOB_KEYS) await this.jobs.enqueueIn(tx, JOB_DELETE, { keys: keys.slice(i, i + DELETE_JOB_KEYS) });
   }
 
   async find(collection: string, recordId: string, name: string, via: Queryable = this.db): Promise<FileRow | undefined> {

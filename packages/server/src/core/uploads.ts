@@ -1,23 +1,23 @@
-// Resumable uploads (tus 1.0, served by http/routes/uploads.ts): parts are written to a local
-// upload store (@tus/file-store, `<data dir>/uploads`) whatever the storage back end, and each
-// upload has an `_uploads` row naming its owner. A finished upload is attached to a record with
+// Resumable uploads (tus 1.0, served by http/routes/uploads.ts): each upload has an `_uploads` row
+// naming its owner, and its bytes are parts in the Storage port (core/upload-store.ts), whatever
+// instance received them. A finished upload is attached to a record with
 // `{"field": {"upload": "<id>"}}`: it is then staged like a multipart file (size and type checked
 // against the field), stored, and removed from the upload store. Uploads not attached in time are
 // removed by a periodic job.
 //
-// Staging parts locally, rather than in S3 through @tus/s3-store, keeps one code path that can be
-// tested for real here (s3rver has no ListParts); the finished file is streamed to Storage once.
+// Parts in our own table rather than @tus/s3-store keep one code path for both back ends that can
+// be tested for real here (s3rver has no ListParts).
 
 import fs from 'node:fs';
-import path from 'node:path';
-import { FileStore } from '@tus/file-store';
 import type { FieldError } from '@galley/protocol';
 import { ApiError } from './api-error.ts';
 import type { Caller } from './caller.ts';
 import { isMultiValue, type CollectionDef, type FieldDef } from './collection-model.ts';
 import { stageFile, type StagedFile } from './file-staging.ts';
 import type { JobQueue } from './jobs.ts';
+import { StorageUploadStore } from './upload-store.ts';
 import { SqlParams, type Database } from '../db/database.ts';
+import type { Storage } from '../storage/storage.ts';
 
 export const JOB_EXPIRE_UPLOADS = 'uploads.expire';
 const UPLOAD_ID = /^[a-f0-9]{32}$/;
@@ -64,24 +64,18 @@ export function takeUploadRefs(collection: CollectionDef, body: Record<string, u
   return { refs, errors };
 }
 
-/**
- * The tus file store, minus the asynchronous mkdir its constructor fires and forgets (which throws,
- * uncaught, if the folder's parent is gone by then): UploadService creates the folder itself, first.
- */
-class UploadStore extends FileStore {}
-(UploadStore.prototype as unknown as { checkOrCreateDirectory(): void }).checkOrCreateDirectory = () => {};
-
 export class UploadService {
-  readonly store: FileStore;
+  readonly store: StorageUploadStore;
 
+  /** `stagingDir` receives each request's bytes while they arrive (it must exist). */
   constructor(
     private readonly db: Database,
     jobs: JobQueue,
-    readonly directory: string,
+    storage: Storage,
+    stagingDir: string,
     readonly expiryMs: number,
   ) {
-    fs.mkdirSync(directory, { recursive: true, mode: 0o700 });
-    this.store = new UploadStore({ directory, expirationPeriodInMilliseconds: expiryMs });
+    this.store = new StorageUploadStore(db, storage, stagingDir, expiryMs);
     jobs.registerPeriodic(JOB_EXPIRE_UPLOADS, Math.min(expiryMs / 4, 60 * 60 * 1000), async () => void (await this.expire()));
   }
 
@@ -122,7 +116,7 @@ export class UploadService {
           throw ApiError.validation([{ field: ref.field.name, code: 'unknown_upload', message: 'no upload of yours has this id (it may have expired)' }]);
         }
         if (!row.completed) throw ApiError.validation([{ field: ref.field.name, code: 'upload_incomplete', message: 'the upload has not finished' }]);
-        staged.push(await stageFile(fs.createReadStream(path.join(this.directory, row.id)), stagingDir, ref.field, row.filename));
+        staged.push(await stageFile(this.store.read(row.id), stagingDir, ref.field, row.filename));
       }
       return staged;
     } catch (err) {
@@ -134,7 +128,7 @@ export class UploadService {
   /** Removes uploads (attached, terminated or expired): their parts and their rows. */
   async remove(ids: readonly string[]): Promise<void> {
     for (const id of ids) {
-      await this.store.remove(id).catch(() => {}); // already gone: the row is all that is left
+      await this.store.remove(id);
       const p = new SqlParams(this.db.dialect);
       await this.db.run(`DELETE FROM "_uploads" WHERE "id" = ${p.add(id)}`, p.values);
     }

@@ -87,32 +87,42 @@ export async function migrateCollectionTable(tx: Queryable, before: CollectionDe
   const beforeIndexes = new Map(allIndexes(before).map((i) => [indexName(before.name, i), i]));
   const afterIndexes = new Map(allIndexes(after).map((i) => [indexName(after.name, i), i]));
 
+  const beforeById = new Map(before.fields.map((f) => [f.id, f]));
+  const afterById = new Map(after.fields.map((f) => [f.id, f]));
+  const renames = after.fields.flatMap((field) => {
+    const old = beforeById.get(field.id);
+    return old && old.name !== field.name ? [{ from: old.name, to: field.name, parked: `__galley_rename_${field.id}` }] : [];
+  });
+  // An index over a renamed column is rebuilt: one kept by name could cover another column now
+  // (two fields that swap names keep their index names but not their columns).
+  const touchesRename = (index: IndexDef, side: 'from' | 'to') => index.fields.some((f) => renames.some((r) => r[side] === f));
+
   // Indexes go first: SQLite cannot drop or retype a column an index still covers. The search index
   // is rebuilt (here, in the migration's transaction) only when what it covers changes.
   const rebuildSearch = searchIndexChanges(before, after, d);
   if (rebuildSearch) await dropSearchIndex(tx, before);
-  for (const name of beforeIndexes.keys()) {
-    if (renamedTable || !afterIndexes.has(name)) await tx.exec(`DROP INDEX ${q(name)}`);
+  for (const [name, index] of beforeIndexes) {
+    if (renamedTable || !afterIndexes.has(name) || touchesRename(index, 'from')) await tx.exec(`DROP INDEX ${q(name)}`);
   }
   if (renamedTable) await tx.exec(`ALTER TABLE ${q(before.name)} RENAME TO ${q(table)}`);
 
-  const afterById = new Map(after.fields.map((f) => [f.id, f]));
   for (const old of before.fields) {
     if (!afterById.has(old.id)) await tx.exec(`ALTER TABLE ${q(table)} DROP COLUMN ${q(old.name)}`);
   }
-  const beforeById = new Map(before.fields.map((f) => [f.id, f]));
+  // Renames go through a parked name first, so fields may swap or rotate names.
+  for (const r of renames) await tx.exec(`ALTER TABLE ${q(table)} RENAME COLUMN ${q(r.from)} TO ${q(r.parked)}`);
+  for (const r of renames) await tx.exec(`ALTER TABLE ${q(table)} RENAME COLUMN ${q(r.parked)} TO ${q(r.to)}`);
   for (const field of after.fields) {
     const old = beforeById.get(field.id);
     if (!old) {
       await tx.exec(`ALTER TABLE ${q(table)} ADD COLUMN ${q(field.name)} ${columnType(field, d)}`);
       continue;
     }
-    if (old.name !== field.name) await tx.exec(`ALTER TABLE ${q(table)} RENAME COLUMN ${q(old.name)} TO ${q(field.name)}`);
     if (!sameStorage(old, field, d)) await retypeColumn(tx, table, { ...old, name: field.name }, field);
   }
 
   for (const [name, index] of afterIndexes) {
-    if (renamedTable || !beforeIndexes.has(name)) await createIndex(tx, after, index);
+    if (renamedTable || !beforeIndexes.has(name) || touchesRename(index, 'to')) await createIndex(tx, after, index);
   }
   if (rebuildSearch) await createSearchIndex(tx, after);
 }

@@ -267,6 +267,21 @@ CREATE TABLE "_search_terms" (
 CREATE INDEX "_search_terms_zero" ON "_search_terms" ("zero_results", "last_searched");
 `,
   },
+  {
+    // Resumable uploads keep their bytes in the Storage port as parts (core/upload-store.ts), so any
+    // instance can take an upload's next request; the tus metadata joins the upload's row.
+    version: 8,
+    sql: (d) => `
+ALTER TABLE "_uploads" ADD COLUMN "metadata" TEXT;
+CREATE TABLE "_upload_parts" (
+  "upload_id" TEXT NOT NULL,
+  "offset" ${d === 'postgres' ? 'BIGINT' : 'INTEGER'} NOT NULL,
+  "size" ${d === 'postgres' ? 'BIGINT' : 'INTEGER'} NOT NULL,
+  "key" TEXT NOT NULL,
+  PRIMARY KEY ("upload_id", "offset")
+);
+`,
+  },
   // Steps are appended in version order as capabilities land (3 accounts).
 ];
 

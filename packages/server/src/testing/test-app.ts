@@ -19,6 +19,8 @@ export interface TestApp {
   url: string;
   adminToken: string;
   request(method: string, path: string, options?: { body?: unknown; raw?: string | Buffer; token?: string | null; headers?: Record<string, string> }): Promise<TestResponse>;
+  /** Stops the server and starts a new one on the same database, data folder and port (`app` is replaced). */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,12 +48,11 @@ export async function freePort(): Promise<number> {
 export async function createTestApp(dialect: TestDialect = 'sqlite', env: Record<string, string> = {}): Promise<TestApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'galley-test-'));
   const pgdb = dialect === 'postgres' ? await createPostgresDatabase() : undefined;
-  const config = loadConfig(
-    // Every request of a suite comes from 127.0.0.1: rate limits are off unless a suite turns them on.
-    { GALLEY_ADMIN_EMAIL: ADMIN.email, GALLEY_ADMIN_PASSWORD: ADMIN.password, GALLEY_RATE_LIMITS: 'off', ...(pgdb ? { DATABASE_URL: pgdb.url } : {}), ...env },
-    ['--port', env.PORT ?? '0', '--dir', dir],
-  );
-  const app = await createApp(config, { logger: pino({ level: process.env.GALLEY_TEST_LOG_LEVEL ?? 'silent' }) });
+  // Every request of a suite comes from 127.0.0.1: rate limits are off unless a suite turns them on.
+  const fullEnv = { GALLEY_ADMIN_EMAIL: ADMIN.email, GALLEY_ADMIN_PASSWORD: ADMIN.password, GALLEY_RATE_LIMITS: 'off', ...(pgdb ? { DATABASE_URL: pgdb.url } : {}), ...env };
+  const start = (port: string) =>
+    createApp(loadConfig(fullEnv, ['--port', port, '--dir', dir]), { logger: pino({ level: process.env.GALLEY_TEST_LOG_LEVEL ?? 'silent' }) });
+  const app = await start(env.PORT ?? '0');
   const address = await app.listen();
   const url = address.replace('[::1]', '127.0.0.1');
 
@@ -81,8 +82,13 @@ export async function createTestApp(dialect: TestDialect = 'sqlite', env: Record
     url,
     adminToken: '',
     request,
+    async restart() {
+      await test.app.close();
+      test.app = await start(new URL(url).port);
+      await test.app.listen();
+    },
     async close() {
-      await app.close();
+      await test.app.close();
       await pgdb?.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     },

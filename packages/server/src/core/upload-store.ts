@@ -1,0 +1,133 @@
+// The tus data store behind /api/v1/uploads: each PATCH's bytes become one part object in the
+// Storage port (`_uploads/<id>/<offset>-<random>`, local folder or S3) and one `_upload_parts` row, and an
+// upload's offset is the sum of its parts. Nothing lives on one instance's disk for longer than a
+// request, so with several instances any of them takes the next PATCH of an upload, HEAD on any
+// of them tells the same offset, and the finished file is read back as its parts in order.
+//
+// A PATCH is received into the staging folder first and stored once it ends — also when the
+// client stops midway, so a resumed upload continues from the last byte that arrived. Two PATCHes
+// racing for one offset (two instances, no shared lock) are told apart by the parts' primary key:
+// the loser's bytes are dropped and it answers 409, as tus does for a stale offset.
+
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DataStore, ERRORS, Upload } from '@tus/server';
+import { SqlParams, type Database } from '../db/database.ts';
+import type { Storage } from '../storage/storage.ts';
+
+interface PartRow {
+  offset: number;
+  size: number;
+  key: string;
+}
+
+export class StorageUploadStore extends DataStore {
+  constructor(
+    private readonly db: Database,
+    private readonly storage: Storage,
+    private readonly stagingDir: string,
+    private readonly expiryMs: number,
+  ) {
+    super();
+    // Expiry is the periodic job of core/uploads.ts, over the `_uploads` rows.
+    this.extensions = ['creation', 'creation-with-upload', 'termination', 'expiration'];
+  }
+
+  /** The `_uploads` row is written by the creation hook just before; the metadata joins it. */
+  override async create(upload: Upload): Promise<Upload> {
+    const p = new SqlParams(this.db.dialect);
+    await this.db.run(`UPDATE "_uploads" SET "metadata" = ${p.add(JSON.stringify(upload.metadata ?? {}))} WHERE "id" = ${p.add(upload.id)}`, p.values);
+    return upload;
+  }
+
+  override async write(readable: Readable, id: string, offset: number): Promise<number> {
+    const temp = path.join(this.stagingDir, `upload-${crypto.randomBytes(8).toString('hex')}`);
+    let received = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        received += chunk.length;
+        done(null, chunk);
+      },
+    });
+    let interrupted: unknown;
+    try {
+      await pipeline(readable, count, fs.createWriteStream(temp, { mode: 0o600 })).catch((err: unknown) => {
+        interrupted = err;
+      });
+      if (received > 0) await this.keepPart(id, offset, temp, received);
+    } finally {
+      await fs.promises.rm(temp, { force: true });
+    }
+    if (interrupted) throw ERRORS.FILE_WRITE_ERROR;
+    return offset + received;
+  }
+
+  private async keepPart(id: string, offset: number, file: string, size: number): Promise<void> {
+    const key = `_uploads/${id}/${offset}-${crypto.randomBytes(4).toString('hex')}`;
+    await this.storage.put(key, fs.createReadStream(file), size);
+    const p = new SqlParams(this.db.dialect);
+    try {
+      await this.db.run(`INSERT INTO "_upload_parts" ("upload_id", "offset", "size", "key") VALUES (${[id, offset, size, key].map((v) => p.add(v)).join(', ')})`, p.values);
+    } catch (err) {
+      await this.storage.delete(key).catch(() => {});
+      // Another request stored this offset first: this one is stale.
+      if (await this.partAt(id, offset)) throw ERRORS.INVALID_OFFSET;
+      throw err;
+    }
+  }
+
+  private async partAt(id: string, offset: number): Promise<boolean> {
+    const p = new SqlParams(this.db.dialect);
+    return (await this.db.get(`SELECT 1 AS x FROM "_upload_parts" WHERE "upload_id" = ${p.add(id)} AND "offset" = ${p.add(offset)}`, p.values)) !== undefined;
+  }
+
+  private async parts(id: string): Promise<PartRow[]> {
+    const p = new SqlParams(this.db.dialect);
+    const rows = await this.db.all<Record<string, unknown>>(`SELECT "offset", "size", "key" FROM "_upload_parts" WHERE "upload_id" = ${p.add(id)} ORDER BY "offset"`, p.values);
+    return rows.map((r) => ({ offset: Number(r.offset), size: Number(r.size), key: String(r.key) }));
+  }
+
+  override async getUpload(id: string): Promise<Upload> {
+    const p = new SqlParams(this.db.dialect);
+    const row = await this.db.get<Record<string, unknown>>(`SELECT "size", "metadata", "created" FROM "_uploads" WHERE "id" = ${p.add(id)}`, p.values);
+    if (!row) throw ERRORS.FILE_NOT_FOUND;
+    const offset = (await this.parts(id)).reduce((sum, part) => sum + part.size, 0);
+    const created = row.created instanceof Date ? row.created.toISOString() : String(row.created);
+    const metadata = typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as Record<string, string | null>) : {};
+    return new Upload({ id, size: Number(row.size), offset, metadata, creation_date: created });
+  }
+
+  /** The upload's bytes, its parts one after the other. */
+  read(id: string): Readable {
+    const { storage } = this;
+    const parts = () => this.parts(id);
+    return Readable.from(
+      (async function* () {
+        for (const part of await parts()) yield* await storage.get(part.key);
+      })(),
+    );
+  }
+
+  /** Removes the parts (objects, then rows); the `_uploads` row is the caller's. */
+  override async remove(id: string): Promise<void> {
+    for (const part of await this.parts(id)) await this.storage.delete(part.key);
+    const p = new SqlParams(this.db.dialect);
+    await this.db.run(`DELETE FROM "_upload_parts" WHERE "upload_id" = ${p.add(id)}`, p.values);
+  }
+
+  override async declareUploadLength(): Promise<void> {
+    // Creation refuses deferred lengths (http/routes/uploads.ts), so no upload ever gets here.
+    throw ERRORS.UNSUPPORTED_CREATION_DEFER_LENGTH_EXTENSION;
+  }
+
+  override async deleteExpired(): Promise<number> {
+    return 0;
+  }
+
+  override getExpiration(): number {
+    return this.expiryMs;
+  }
+}
