@@ -7,6 +7,7 @@ import { describeError } from './problems.ts';
 import { isSuperuser, useSession, useSessionUpdate } from './session.ts';
 import { LoginScreen } from './screens/login.tsx';
 import { CollectionsScreen } from './screens/collections.tsx';
+import { RecordsScreen } from './screens/records.tsx';
 
 type Route =
   | { screen: 'collections' }
@@ -31,6 +32,8 @@ function Screen({ route }: { route: Route }): ReactNode {
   switch (route.screen) {
     case 'collections':
       return <CollectionsScreen />;
+    case 'records':
+      return <RecordsScreen key={route.name} name={route.name} />;
     case 'not-found':
     default:
       return (

@@ -37,3 +37,38 @@ export interface TotpEnrolment {
   otpauthUri: string;
   qrCode: string;
 }
+
+/** `GET /auth/sessions`: one of the caller's sessions (`device` is the User-Agent it was opened with). */
+export interface SessionInfo {
+  id: string;
+  device: string | null;
+  ip: string | null;
+  created: string;
+  lastSeen: string;
+  expires: string;
+  /** The session making this request. */
+  current: boolean;
+}
+
+/** `GET /auth/api-keys` (superusers): a key, never its secret. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  roles: string[];
+  created: string;
+  expires: string | null;
+  lastUsed: string | null;
+  createdBy: string | null;
+}
+
+/** `POST /auth/api-keys`: `expiresAt` absent or null for a key that does not expire. */
+export interface NewApiKey {
+  name: string;
+  roles: string[];
+  expiresAt?: string | null;
+}
+
+/** The answer to `POST /auth/api-keys`: the only time the secret (`gk_…`) is shown. */
+export interface CreatedApiKey extends ApiKey {
+  secret: string;
+}

@@ -6,14 +6,18 @@
 import type { AuthResponse, LoginResponse, User } from '@galley/protocol';
 import { GalleyError } from './errors.ts';
 import { MfaApi } from './mfa.ts';
+import { SessionsApi } from './auth-sessions.ts';
 import { apiPath, type Transport } from './transport.ts';
 
 export class AuthApi {
   /** The caller's second factor: enrolment, confirmation, recovery codes. */
   readonly mfa: MfaApi;
+  /** The signed-in user's sessions: list and revoke. */
+  readonly sessions: SessionsApi;
 
   constructor(private readonly transport: Transport) {
     this.mfa = new MfaApi(transport);
+    this.sessions = new SessionsApi(transport);
   }
 
   /** Creates an account (`name`, or the other fields `users` allows at registration) and signs it in. */

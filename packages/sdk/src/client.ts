@@ -1,8 +1,10 @@
 // createClient(): one object per Galley server. It owns the transport (fetch, session) and hands
 // out the parts: `auth`, `collection(name)` (records and their realtime subscriptions, over one
-// shared socket), `collections` (admin), `files`, `batch`, `filter`.
+// shared socket), `collections`, `users`, `audit`, `metrics`, `apiKeys` and `setup` (admin), `files`, `batch`, `filter`.
 
 import type { BaseRecord, BatchOperation, BatchResult } from '@galley/protocol';
+import { AuditApi, MetricsApi, UsersApi } from './admin.ts';
+import { ApiKeysApi } from './api-keys.ts';
 import { AuthApi } from './auth.ts';
 import { CollectionsApi } from './collections.ts';
 import { FilesApi } from './files.ts';
@@ -10,6 +12,7 @@ import { filter } from './filter.ts';
 import { Realtime, type WebSocketConstructor } from './realtime.ts';
 import { RecordCollection } from './records.ts';
 import { Session, type TokenStorage } from './session.ts';
+import { SetupApi } from './setup.ts';
 import { Transport, type RequestOptions } from './transport.ts';
 
 export interface ClientOptions {
@@ -37,6 +40,14 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
   readonly collections: CollectionsApi;
   /** File URLs (thumbnails, tokens) and resumable uploads (tus-js-client, loaded on first use). */
   readonly files: FilesApi;
+  /** API keys for servers and scripts: superusers only. */
+  readonly apiKeys: ApiKeysApi;
+  /** Accounts with their roles, the audit log, the metrics: superusers only. */
+  readonly users: UsersApi;
+  readonly audit: AuditApi;
+  readonly metrics: MetricsApi;
+  /** The first run: creating the first superuser. */
+  readonly setup: SetupApi;
   /** The tagged template that quotes values for filters: galley.filter`title ~ ${q}`. */
   readonly filter = filter;
   private readonly transport: Transport;
@@ -55,6 +66,11 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
     this.auth = new AuthApi(this.transport);
     this.collections = new CollectionsApi(this.transport);
     this.files = new FilesApi(this.transport);
+    this.apiKeys = new ApiKeysApi(this.transport);
+    this.users = new UsersApi(this.transport);
+    this.audit = new AuditApi(this.transport);
+    this.metrics = new MetricsApi(this.transport);
+    this.setup = new SetupApi(this.transport);
   }
 
   get url(): string {

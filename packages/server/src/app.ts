@@ -10,6 +10,9 @@ import type { GalleyConfig } from './config/config.ts';
 import { AccountMail } from './core/account-mail.ts';
 import { AuthService } from './core/auth.ts';
 import { AuthTokenStore } from './core/auth-tokens.ts';
+import { FirstRun } from './core/first-run.ts';
+import { RuleTester } from './core/rule-tester.ts';
+import { UserDirectory } from './core/user-directory.ts';
 import { AuditLog } from './core/audit.ts';
 import { NO_LIMITS, RateLimiter } from './core/rate-limit.ts';
 import { MemoryRateLimitStore } from './rate-limit/memory.ts';
@@ -36,6 +39,10 @@ import { OAuthService } from './core/oauth.ts';
 import { createOAuthProvider } from './core/oauth-providers.ts';
 import { loadServerSecret, type ServerSecret } from './core/secrets.ts';
 import { SignInService } from './core/sign-in.ts';
+import { WebhookOutbox } from './core/webhook-outbox.ts';
+import { WebhookSender } from './core/webhook-sender.ts';
+import { WebhookTargets } from './core/webhook-targets.ts';
+import { WebhookService } from './core/webhooks.ts';
 import { connectDatabase } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { instrumentDatabase } from './db/instrumented.ts';
@@ -47,12 +54,17 @@ import type { Storage } from './storage/storage.ts';
 import { checkRule } from './rules/rule-check.ts';
 
 export const VERSION = '0.1.0';
+/** Webhook attempts in flight at once per instance (they wait on the network, not the CPU). */
+const WEBHOOK_CONCURRENCY = 8;
 
 export interface Services {
   db: Database;
   collections: CollectionService;
   records: RecordService;
   auth: AuthService;
+  firstRun: FirstRun;
+  ruleTester: RuleTester;
+  users: UserDirectory;
   changes: ChangeLog;
   mfa: MfaService;
   signIn: SignInService;
@@ -71,6 +83,9 @@ export interface Services {
   files: FileService;
   fileTokens: FileTokens;
   uploads: UploadService;
+  webhooks: WebhookService;
+  webhookOutbox: WebhookOutbox;
+  webhookSender: WebhookSender;
 }
 
 export interface App {
@@ -151,7 +166,11 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');
     }
-    const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer);
+    const firstRun = new FirstRun(db, auth);
+    const setupToken = await firstRun.issueToken();
+    // One-time and useless once a superuser exists; printed so a remote first run is possible.
+    if (setupToken) logger.warn(`No superuser yet. Open /admin from this machine to create one, or use this one-time setup token: ${setupToken}`);
+    const mfa = new MfaService(db, { secrets: secret.key('mfa'), recoveryCodes: secret.key('mfa-recovery-codes') }, config.mfaIssuer, audit, limiter);
     const signIn = new SignInService(db, auth, mfa);
     // Wake-ups between instances: Redis pub/sub when there is a Redis, else the database's NOTIFY.
     const bus: Bus = config.redisUrl ? await connectRedisBus(config.redisUrl, config.redisPrefix, logger) : new DatabaseBus(db);
@@ -161,6 +180,21 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       config.realtime,
     );
     invalidateOnWrites(changes, feed, readCache);
+    const webhookTargets = new WebhookTargets(config.webhooks.allow);
+    const webhooks = new WebhookService(db, collections, changes, webhookTargets, secret.key('webhooks'));
+    const webhookSender = new WebhookSender(db, webhooks, webhookTargets, {
+      ...config.webhooks,
+      concurrency: WEBHOOK_CONCURRENCY,
+      onError: (err) => logger.error({ err }, 'sending webhooks failed'),
+    });
+    const webhookOutbox = new WebhookOutbox(db, changes, {
+      onError: (err) => logger.error({ err }, 'turning changes into webhook deliveries failed'),
+      onQueued: () => webhookSender.wake(),
+    });
+    webhooks.onQueued(() => webhookSender.wake());
+    // The feed wakes the outbox for every change that reaches this instance (its own or, through the bus, another's).
+    feed.add({ prepare: async () => {}, deliver: () => webhookOutbox.wake(), lost: () => webhookOutbox.wake() });
+    await webhookOutbox.start();
     await feed.start();
     realtime.start();
     const logFailure = (what: string) => (err: unknown) => logger.error({ err }, what);
@@ -183,9 +217,11 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, folder: path.join(config.dataDir, 'mail'), logger });
     const accountMail = new AccountMail(auth, new AuthTokenStore(db), mailer, config.publicUrl);
     const registration = new Registration(auth, accountMail, config.hideAccounts);
+    const ruleTester = new RuleTester(collections, auth, (def, ids) => records.findByIds(def, ids));
+    const users = new UserDirectory(db, collections, auth);
     const services: Services = {
-      db, collections, records, auth, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, files, fileTokens, uploads, metrics, readCache, searchInsights,
-      mailer, accountMail, registration,
+      db, collections, records, auth, firstRun, ruleTester, users, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, files, fileTokens, uploads, metrics, readCache, searchInsights,
+      mailer, accountMail, registration, webhooks, webhookOutbox, webhookSender,
     };
     const http = await buildHttpServer(services, {
       bodyLimit: config.bodyLimit,
@@ -197,6 +233,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       adminDir: ADMIN_DIST,
     });
     await jobs.start();
+    await webhookSender.start();
     let closed: Promise<void> | undefined;
     return {
       config,
@@ -211,6 +248,8 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
           audit.stop();
           await limiter.close();
           feed.stop();
+          await webhookOutbox.stop();
+          await webhookSender.stop();
           await jobs.stop();
           changes.stop();
           await searchInsights.close();

@@ -5,12 +5,7 @@
 // with `since` and sees every change exactly once.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { createApp, type App } from '../src/app.ts';
 import { RedisBus } from '../src/bus/redis-bus.ts';
@@ -18,11 +13,11 @@ import { loadConfig } from '../src/config/config.ts';
 import { createPostgresDatabase, testDialects } from '../src/testing/databases.ts';
 import { RealtimeTestClient } from '../src/testing/realtime-client.ts';
 import { redisSkipReason, REDIS_TEST_URL, uniqueRedisPrefix } from '../src/testing/redis.ts';
+import { exited, serveGalley } from '../src/testing/galley-process.ts';
 import { ADMIN, createTestApp } from '../src/testing/test-app.ts';
 
 const { dialects, skipReason: pgSkip } = await testDialects();
 const redisSkip = await redisSkipReason();
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const NOTES = { name: 'notes', fields: [{ name: 'title', type: 'text' }], rules: { list: '', view: '', create: '', update: '', delete: '' } };
 
 const buses: Array<{ name: string; env: () => Record<string, string>; skip: string | false }> = [
@@ -66,37 +61,14 @@ for (const bus of buses) {
   });
 }
 
-function serve(env: Record<string, string>): ChildProcess & { url: Promise<string> } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'galley-instance-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', '0', '--dir', dir], {
-    env: { ...process.env, GALLEY_LOG_LEVEL: 'info', GALLEY_ADMIN_EMAIL: ADMIN.email, GALLEY_ADMIN_PASSWORD: ADMIN.password, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const url = new Promise<string>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d;
-      const m = /listening on (http:\/\/[^"\s]+)/.exec(out);
-      if (m) resolve(m[1]!.replace('[::1]', '127.0.0.1'));
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`galley exited (${code}) before listening:\n${out}`)));
-  });
-  child.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  return Object.assign(child, { url });
-}
-
-const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
-
 test('two galley serve processes: kill -9 one mid-stream; the subscriber resumes on the survivor with since and sees every change exactly once', {
   skip: !dialects.includes('postgres') ? pgSkip! : false,
 }, async () => {
   const pg = await createPostgresDatabase();
   const env: Record<string, string> = { DATABASE_URL: pg.url, ...(redisSkip ? {} : { REDIS_URL: REDIS_TEST_URL, GALLEY_REDIS_PREFIX: uniqueRedisPrefix() }) };
   // The first process migrates alone; then the second joins.
-  const doomed = serve(env);
-  const survivor = serve(env);
+  const doomed = serveGalley(env);
+  const survivor = serveGalley(env);
   let subscriber: RealtimeTestClient | undefined;
   try {
     const [doomedUrl, survivorUrl] = await Promise.all([doomed.url, survivor.url]);

@@ -11,7 +11,7 @@ import { parseExpression } from '@galley/expr';
 import type { CollectionDef } from '../src/core/collection-model.ts';
 import { columnType, decodeValue, encodeValue, timestampColumnType } from '../src/db/column-types.ts';
 import { quoteIdent as q, SqlParams, type Dialect } from '../src/db/database.ts';
-import { evaluateFilter } from '../src/rules/evaluator.ts';
+import { evaluateFilter, prepareTrace } from '../src/rules/evaluator.ts';
 import { compileFilter } from '../src/rules/filter-compiler.ts';
 import type { RequestContext } from '../src/rules/request-context.ts';
 import { POSTGRES_ADMIN_URL, postgresReachable } from '../src/testing/databases.ts';
@@ -129,7 +129,13 @@ const postgresEngine = (client: pg.Client): Engine => ({
 function memoryIds(c: Case): string[] {
   const expr = parseExpression(c.text);
   const ctx = { collection: POSTS, resolveCollection, request: c.request, lookup: (name: string, id: string) => (name === 'users' ? usersById.get(id) : undefined) };
-  return data.posts.filter((p) => evaluateFilter(expr, p, ctx)).map((p) => p.id as string);
+  // The rule tester's tracing mode must give the same verdict as the plain evaluator on every record.
+  const trace = prepareTrace(expr, ctx, c.text);
+  return data.posts.filter((p) => {
+    const allowed = evaluateFilter(expr, p, ctx);
+    assert.equal(trace(p).value, allowed, `the trace of ${c.text} on ${String(p.id)} agrees with the evaluator`);
+    return allowed;
+  }).map((p) => p.id as string);
 }
 
 async function databaseIds(engine: Engine, c: Case): Promise<{ sql: string; values: unknown[]; ids: string[] }> {

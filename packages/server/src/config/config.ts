@@ -1,6 +1,7 @@
 // Turns environment variables and command-line flags into one typed, validated configuration.
 // The only module that reads process.env; everything else receives a GalleyConfig.
 
+import net from 'node:net';
 import path from 'node:path';
 import { parseStorageUrl, type StorageConfig } from './storage-config.ts';
 
@@ -52,6 +53,18 @@ export interface GalleyConfig {
   realtime: { pingIntervalMs: number; maxBufferBytes: number };
   /** Sign-in providers from GALLEY_OAUTH_<NAME>_*, by lower-cased name. */
   oauthProviders: OAuthProviderConfig[];
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** GALLEY_WEBHOOK_ALLOW: host names, addresses and CIDR ranges a target may have even though they are private; `*` allows any. */
+  allow: string[];
+  /** GALLEY_WEBHOOK_RETRY_SECONDS: the wait before each retry (jittered); attempts = retries + 1. */
+  retryDelaysMs: number[];
+  /** GALLEY_WEBHOOK_TIMEOUT_SECONDS: one attempt's limit, connection to the end of the response headers. */
+  timeoutMs: number;
+  /** GALLEY_WEBHOOK_DISABLE_AFTER: consecutive dead deliveries after which a webhook is disabled. */
+  disableAfter: number;
 }
 
 /** An OpenID Connect provider found by discovery, or the GitHub preset (GitHub speaks OAuth 2 but not OpenID Connect). */
@@ -216,7 +229,40 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
       maxBufferBytes: parsePositiveInt('GALLEY_REALTIME_BUFFER_BYTES', env.GALLEY_REALTIME_BUFFER_BYTES ?? String(1024 * 1024)),
     },
     oauthProviders: parseOAuthProviders(env),
+    webhooks: {
+      allow: parseWebhookAllow(env.GALLEY_WEBHOOK_ALLOW ?? ''),
+      retryDelaysMs: parseSeconds('GALLEY_WEBHOOK_RETRY_SECONDS', env.GALLEY_WEBHOOK_RETRY_SECONDS ?? '30,120,600,3600,10800,21600,43200'),
+      timeoutMs: parseSeconds('GALLEY_WEBHOOK_TIMEOUT_SECONDS', env.GALLEY_WEBHOOK_TIMEOUT_SECONDS ?? '10')[0]!,
+      disableAfter: parsePositiveInt('GALLEY_WEBHOOK_DISABLE_AFTER', env.GALLEY_WEBHOOK_DISABLE_AFTER ?? '5'),
+    },
   };
+}
+
+/** A comma list of positive durations in seconds (fractions allowed, for tests), as milliseconds. */
+function parseSeconds(name: string, value: string): number[] {
+  const parts = value.split(',').map((p) => p.trim());
+  const ms = parts.map((p) => (/^\d+(\.\d+)?$/.test(p) ? Math.round(Number(p) * 1000) : NaN));
+  if (parts.length === 0 || parts.length > 20 || ms.some((n) => !Number.isFinite(n) || n <= 0)) {
+    throw new ConfigError(`${name} must be a comma list of up to 20 positive numbers of seconds, got "${value}"`);
+  }
+  return ms;
+}
+
+/** `*`, host names, IP addresses and CIDR ranges (IPv4 or IPv6), comma-separated. */
+function parseWebhookAllow(value: string): string[] {
+  const entries = value.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean);
+  for (const entry of entries) {
+    if (entry === '*') continue;
+    const [address, bits, extra] = entry.split('/');
+    const family = net.isIP(address!);
+    if (bits !== undefined) {
+      const max = family === 4 ? 32 : 128;
+      if (!family || extra !== undefined || !/^\d{1,3}$/.test(bits) || Number(bits) > max) throw new ConfigError(`GALLEY_WEBHOOK_ALLOW: "${entry}" is not a CIDR range`);
+    } else if (!family && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(entry)) {
+      throw new ConfigError(`GALLEY_WEBHOOK_ALLOW: "${entry}" is neither *, a host name, an address nor a CIDR range`);
+    }
+  }
+  return entries;
 }
 
 function parseSmtpUrl(value: string | undefined): string | undefined {

@@ -2,7 +2,10 @@
 // login, the password change, and the superuser bootstrap. Sessions live in sessions.ts; this
 // service opens and ends them. Knows nothing of cookies or HTTP.
 
+import type { FieldError } from '@galley/protocol';
 import { ApiError } from './api-error.ts';
+import { apiKeyCaller, ApiKeyService, API_KEY_PATTERN } from './api-keys.ts';
+import { validateRoles } from './roles.ts';
 import { AuditLog } from './audit.ts';
 import { POLICIES, RateLimiter } from './rate-limit.ts';
 import { MemoryRateLimitStore } from '../rate-limit/memory.ts';
@@ -26,9 +29,6 @@ const NO_PASSWORD = '';
 
 type StoredUser = AuthUser & { passwordHash: string };
 
-const ROLE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
-const MAX_ROLES = 20;
-
 /** The stored (hashed) form of a session token: how sessions are named when they end, never the token itself. */
 export const sessionTokenHash = hashToken;
 
@@ -37,6 +37,7 @@ export type SessionsEnded = { tokenHash: string } | { userId: string };
 
 export class AuthService {
   readonly sessions: SessionStore;
+  readonly apiKeys: ApiKeyService;
   private readonly endedListeners = new Set<(ended: SessionsEnded) => Promise<void>>();
 
   constructor(
@@ -46,6 +47,7 @@ export class AuthService {
     readonly limiter: RateLimiter = new RateLimiter(new MemoryRateLimitStore()),
   ) {
     this.sessions = new SessionStore(db);
+    this.apiKeys = new ApiKeyService(db, audit);
   }
 
   private async findUser(column: 'id' | 'email', value: string, via: Queryable = this.db): Promise<StoredUser | undefined> {
@@ -160,9 +162,21 @@ export class AuthService {
     return (await this.sessions.create(userId, meta)).token;
   }
 
-  /** The user a session token belongs to, or null if the token is unknown, expired or idle too long. */
+  /**
+   * Who a bearer credential is: a session's user, or the caller an API key acts as; null if it is
+   * unknown, revoked, expired or idle too long. (Realtime checks its connections with this.)
+   */
   async authenticate(token: string): Promise<AuthUser | null> {
-    return (await this.authenticateSession(token))?.user ?? null;
+    return (await this.authenticateBearer(token))?.user ?? null;
+  }
+
+  /** A bearer credential: a session token or an API key, told apart by the key's prefix and length. */
+  async authenticateBearer(token: string): Promise<{ user: AuthUser; sessionId?: string; apiKeyId?: string } | null> {
+    if (API_KEY_PATTERN.test(token)) {
+      const key = await this.apiKeys.authenticate(token);
+      return key ? { user: apiKeyCaller(key), apiKeyId: key.id } : null;
+    }
+    return this.authenticateSession(token);
   }
 
   /** Like authenticate, with the session's id (for `GET /sessions` and revoking the others). */
@@ -230,12 +244,11 @@ export class AuthService {
    * change): the next sign-in carries the new roles, and a stolen token does not keep the old ones.
    */
   async setRoles(actor: AuthUser, userId: string, roles: unknown, meta: SessionMeta): Promise<AuthUser> {
-    if (!Array.isArray(roles) || roles.length > MAX_ROLES || !roles.every((r) => typeof r === 'string' && ROLE_PATTERN.test(r))) {
-      throw ApiError.validation([{ field: 'roles', code: 'invalid_value', message: `must be at most ${MAX_ROLES} role names (${ROLE_PATTERN.source})` }]);
-    }
+    const errors: FieldError[] = [];
+    const next = validateRoles(roles, errors);
+    if (errors.length) throw ApiError.validation(errors);
     const before = await this.userById(userId);
     if (!before) throw ApiError.notFound('The user');
-    const next = [...new Set(roles as string[])];
     const p = new SqlParams(this.db.dialect);
     await this.db.transaction(async (tx) => {
       await tx.run(`UPDATE "users" SET "roles" = ${p.add(JSON.stringify(next))}, "updated" = ${p.add(new Date().toISOString())} WHERE "id" = ${p.add(userId)}`, p.values);

@@ -109,10 +109,10 @@ export class ChangeLog {
     return { head: Number(row!.seq), pruned: Number(row!.pruned) };
   }
 
-  /** Up to `limit` changes after `after`, in order. */
-  async read(after: number, limit: number): Promise<ChangeRead> {
-    const params = new SqlParams(this.db.dialect);
-    const rows = await this.db.all<{ seq: number; collection: string; record_id: string; action: ChangeAction; record: string | null; time: string; pruned: number }>(
+  /** Up to `limit` changes after `after`, in order; `q` reads inside a caller's transaction. */
+  async read(after: number, limit: number, q: Queryable = this.db): Promise<ChangeRead> {
+    const params = new SqlParams(q.dialect);
+    const rows = await q.all<{ seq: number; collection: string; record_id: string; action: ChangeAction; record: string | null; time: string; pruned: number }>(
       `SELECT c."seq", c."collection", c."record_id", c."action", c."record", c."time", h."pruned"
        FROM "_changes_head" h LEFT JOIN "_changes" c ON c."seq" > ${params.add(after)}
        WHERE h."id" = 1 ORDER BY c."seq" LIMIT ${params.add(limit)}`,

@@ -15,6 +15,8 @@ const RESERVED_COLLECTION_NAMES = new Set(['users', 'collections', 'batch', 'aut
 const RESERVED_COLLECTION_PREFIXES = ['sqlite_', 'pg_'];
 /** Field names the records API uses itself, plus the account columns of `users`. */
 const RESERVED_FIELD_NAMES = new Set([...SYSTEM_FIELDS, 'expand', 'collection', 'email', 'password', 'password_hash', 'verified', 'roles', 'token']);
+/** `@request.auth.type` is `api_key` for API keys (core/api-keys.ts): no user may carry a `type` of their own. */
+const RESERVED_USER_FIELD_NAMES = new Set(['type']);
 
 const PROPERTIES: Record<FieldType, readonly string[]> = {
   text: ['min', 'max', 'pattern'],
@@ -168,7 +170,7 @@ function validateField(
   };
   const { name, type } = raw;
   if (typeof name !== 'string' || !NAME_PATTERN.test(name)) track(`${path}.name`, 'invalid_format', 'must start with a letter and hold only a-z, 0-9 and _');
-  else if (RESERVED_FIELD_NAMES.has(name)) track(`${path}.name`, 'reserved', `"${name}" is reserved`);
+  else if (RESERVED_FIELD_NAMES.has(name) || (collectionName === 'users' && RESERVED_USER_FIELD_NAMES.has(name))) track(`${path}.name`, 'reserved', `"${name}" is reserved`);
   if (typeof type !== 'string' || !(FIELD_TYPES as readonly string[]).includes(type)) {
     track(`${path}.type`, 'invalid_value', `must be one of ${FIELD_TYPES.join(', ')}`);
     return undefined;

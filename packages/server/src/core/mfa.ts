@@ -8,8 +8,11 @@
 import crypto from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import { ApiError } from './api-error.ts';
+import type { AuditLog } from './audit.ts';
 import type { AuthUser } from './caller.ts';
+import { POLICIES, type RateLimiter } from './rate-limit.ts';
 import { seal, unseal } from './sealing.ts';
+import type { SessionMeta } from './sessions.ts';
 import { SqlParams, type Database, type Queryable } from '../db/database.ts';
 
 export const RECOVERY_CODE_COUNT = 10;
@@ -48,13 +51,45 @@ function normaliseCode(code: string): { totp: string } | { recovery: string } {
   return /^\d{6}$/.test(compact) ? { totp: compact } : { recovery: compact };
 }
 
+/** What a code was checked for: written to the audit log with a failure or a recovery code's use. */
+type CodePurpose = 'sign_in' | 'confirm' | 'disable' | 'regenerate';
+
 export class MfaService {
   constructor(
     private readonly db: Database,
     private readonly keys: MfaKeys,
     /** Shown by authenticator apps above the account name (GALLEY_MFA_ISSUER). */
     private readonly issuer: string,
+    private readonly audit: AuditLog,
+    private readonly limiter: RateLimiter,
   ) {}
+
+  /**
+   * Every path that checks a code goes through here: `429` while the account or the client address
+   * must wait; a wrong code counts against both and is audited; a right one clears the account's
+   * counter, and a recovery code's use is audited (the owner should know one is gone).
+   */
+  private async guarded<T>(userId: string, meta: SessionMeta, purpose: CodePurpose, attempt: () => Promise<{ result: T; via: 'totp' | 'recovery' }>): Promise<T> {
+    const client = meta.ip ?? 'unknown';
+    await this.limiter.check(POLICIES.mfaClient, client);
+    await this.limiter.check(POLICIES.mfaAccount, userId);
+    let outcome: { result: T; via: 'totp' | 'recovery' };
+    try {
+      outcome = await attempt();
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'invalid_credentials') {
+        await this.audit.record({ action: 'mfa.failed', user: userId, meta, detail: { purpose } });
+        await this.limiter.hit(POLICIES.mfaClient, client);
+        if (await this.limiter.hit(POLICIES.mfaAccount, userId)) await this.audit.record({ action: 'mfa.rate_limited', user: userId, meta, detail: { purpose } });
+      }
+      throw err;
+    }
+    await this.limiter.reset(POLICIES.mfaAccount, userId);
+    if (outcome.via === 'recovery') {
+      await this.audit.record({ action: 'mfa.recovery_code_used', user: userId, meta, detail: { purpose, left: (await this.status(userId)).recoveryCodesLeft } });
+    }
+    return outcome.result;
+  }
 
   async status(userId: string): Promise<MfaStatus> {
     const row = await this.totpRow(userId, this.db);
@@ -75,7 +110,7 @@ export class MfaService {
    * Starts (or restarts) TOTP enrolment with a fresh secret. It takes effect only once confirmed
    * with a code from the app, so a user who never scans it is not locked out.
    */
-  async beginTotp(user: AuthUser): Promise<{ secret: string; otpauthUri: string }> {
+  async beginTotp(user: AuthUser, meta: SessionMeta = {}): Promise<{ secret: string; otpauthUri: string }> {
     const existing = await this.totpRow(user.id, this.db);
     if (existing?.confirmed) throw new ApiError('conflict', 'TOTP is already on: turn it off (DELETE /mfa/totp) before enrolling again');
     const secret = new Secret({ size: 20 });
@@ -88,55 +123,73 @@ export class MfaService {
     );
     // No row changed: a confirmation landed between the check above and this write.
     if (stored.changes !== 1) throw new ApiError('conflict', 'TOTP is already on');
+    await this.audit.record({ action: 'mfa.enrolment_started', user: user.id, meta });
     const totp = new TOTP({ ...TOTP_PARAMS, issuer: this.issuer, label: user.email, secret });
     return { secret: secret.base32, otpauthUri: totp.toString() };
   }
 
   /** Confirms a pending enrolment with a code from the app; returns fresh recovery codes (shown once). */
-  async confirmTotp(userId: string, code: string): Promise<string[]> {
-    return this.db.transaction(async (tx) => {
-      const row = await this.totpRow(userId, tx);
-      if (!row) throw new ApiError('conflict', 'there is no TOTP enrolment to confirm: start one with POST /mfa/totp');
-      if (row.confirmed) throw new ApiError('conflict', 'TOTP is already on');
-      const parsed = normaliseCode(code);
-      if (!('totp' in parsed) || !(await this.acceptTotp(userId, row, parsed.totp, tx))) throw wrongCode();
-      const p = new SqlParams(this.db.dialect);
-      await tx.run(`UPDATE "_mfa_totp" SET "confirmed" = ${p.add(new Date().toISOString())} WHERE "user_id" = ${p.add(userId)}`, p.values);
-      return this.replaceRecoveryCodes(userId, tx);
-    });
+  async confirmTotp(userId: string, code: string, meta: SessionMeta = {}): Promise<string[]> {
+    const codes = await this.guarded(userId, meta, 'confirm', () =>
+      this.db.transaction(async (tx) => {
+        const row = await this.totpRow(userId, tx);
+        if (!row) throw new ApiError('conflict', 'there is no TOTP enrolment to confirm: start one with POST /mfa/totp');
+        if (row.confirmed) throw new ApiError('conflict', 'TOTP is already on');
+        const parsed = normaliseCode(code);
+        if (!('totp' in parsed) || !(await this.acceptTotp(userId, row, parsed.totp, tx))) throw wrongCode();
+        const p = new SqlParams(this.db.dialect);
+        await tx.run(`UPDATE "_mfa_totp" SET "confirmed" = ${p.add(new Date().toISOString())} WHERE "user_id" = ${p.add(userId)}`, p.values);
+        return { result: await this.replaceRecoveryCodes(userId, tx), via: 'totp' as const };
+      }),
+    );
+    await this.audit.record({ action: 'mfa.enabled', user: userId, meta });
+    return codes;
   }
 
   /** Turns MFA off; needs a current code (TOTP or recovery), so a stolen session alone cannot. */
-  async disable(userId: string, code: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      if (!(await this.totpRow(userId, tx))?.confirmed) throw ApiError.notFound('TOTP for this account');
-      await this.verify(userId, code, tx);
-      for (const table of ['_mfa_totp', '_mfa_recovery_codes']) {
-        const p = new SqlParams(this.db.dialect);
-        await tx.run(`DELETE FROM "${table}" WHERE "user_id" = ${p.add(userId)}`, p.values);
-      }
-    });
+  async disable(userId: string, code: string, meta: SessionMeta = {}): Promise<void> {
+    await this.guarded(userId, meta, 'disable', () =>
+      this.db.transaction(async (tx) => {
+        if (!(await this.totpRow(userId, tx))?.confirmed) throw ApiError.notFound('TOTP for this account');
+        const via = await this.checkCode(userId, code, tx);
+        for (const table of ['_mfa_totp', '_mfa_recovery_codes']) {
+          const p = new SqlParams(this.db.dialect);
+          await tx.run(`DELETE FROM "${table}" WHERE "user_id" = ${p.add(userId)}`, p.values);
+        }
+        return { result: undefined, via };
+      }),
+    );
+    await this.audit.record({ action: 'mfa.disabled', user: userId, meta });
   }
 
   /** New recovery codes in place of the old ones (which stop working); needs a current code. */
-  async regenerateRecoveryCodes(userId: string, code: string): Promise<string[]> {
-    return this.db.transaction(async (tx) => {
-      if (!(await this.totpRow(userId, tx))?.confirmed) throw ApiError.notFound('TOTP for this account');
-      await this.verify(userId, code, tx);
-      return this.replaceRecoveryCodes(userId, tx);
-    });
+  async regenerateRecoveryCodes(userId: string, code: string, meta: SessionMeta = {}): Promise<string[]> {
+    const codes = await this.guarded(userId, meta, 'regenerate', () =>
+      this.db.transaction(async (tx) => {
+        if (!(await this.totpRow(userId, tx))?.confirmed) throw ApiError.notFound('TOTP for this account');
+        const via = await this.checkCode(userId, code, tx);
+        return { result: await this.replaceRecoveryCodes(userId, tx), via };
+      }),
+    );
+    await this.audit.record({ action: 'mfa.recovery_codes_replaced', user: userId, meta });
+    return codes;
+  }
+
+  /** The second step of a sign-in: a code of a user with MFA on, rate-limited and audited like the others. */
+  async verify(userId: string, code: string, meta: SessionMeta = {}): Promise<void> {
+    await this.guarded(userId, meta, 'sign_in', async () => ({ result: undefined, via: await this.checkCode(userId, code, this.db) }));
   }
 
   /**
    * Checks a second-factor code of a user with MFA on: a TOTP code not used before, or an unused
-   * recovery code (which is used up). Throws `invalid_credentials` otherwise.
+   * recovery code (which is used up); which one it was. Throws `invalid_credentials` otherwise.
    */
-  async verify(userId: string, code: string, via: Queryable = this.db): Promise<void> {
+  private async checkCode(userId: string, code: string, via: Queryable): Promise<'totp' | 'recovery'> {
     const parsed = normaliseCode(code);
     if ('totp' in parsed) {
       const row = await this.totpRow(userId, via);
       if (!row?.confirmed || !(await this.acceptTotp(userId, row, parsed.totp, via))) throw wrongCode();
-      return;
+      return 'totp';
     }
     if (parsed.recovery.length !== RECOVERY_LENGTH) throw wrongCode();
     const p = new SqlParams(this.db.dialect);
@@ -145,6 +198,7 @@ export class MfaService {
       p.values,
     );
     if (used.changes !== 1) throw wrongCode();
+    return 'recovery';
   }
 
   private async totpRow(userId: string, via: Queryable): Promise<TotpRow | undefined> {

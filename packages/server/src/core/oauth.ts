@@ -13,6 +13,7 @@ import { ApiError } from './api-error.ts';
 import type { AuthService, SessionMeta } from './auth.ts';
 import type { AuthUser } from './caller.ts';
 import { OAuthAnswerError, type OAuthChecks, type OAuthProfile, type OAuthProvider } from './oauth-providers.ts';
+import { POLICIES } from './rate-limit.ts';
 import { seal, unseal } from './sealing.ts';
 import type { SignInOutcome, SignInService } from './sign-in.ts';
 import { SqlParams, UniqueViolationError, type Database } from '../db/database.ts';
@@ -53,7 +54,9 @@ export class OAuthService {
   }
 
   /** The provider's authorization URL and the sealed flow state for the browser to keep. */
-  async start(providerName: string, redirect: unknown): Promise<{ url: URL; state: string }> {
+  async start(providerName: string, redirect: unknown, meta: SessionMeta = {}): Promise<{ url: URL; state: string }> {
+    // Each start asks the provider for its metadata and mints a flow: counted per client address.
+    await this.auth.limiter.consume(POLICIES.oauthClient, meta.ip ?? 'unknown');
     const provider = this.provider(providerName);
     const target = this.safeRedirect(redirect);
     const flow: FlowState = {
@@ -71,6 +74,8 @@ export class OAuthService {
   /**
    * Finishes a flow from the callback's query and the sealed state the browser brought back.
    * Every check failing is `oauth_failed` (or `forbidden` for an email the provider does not vouch for).
+   * A failure is audited (`login.failed` with `detail.method` `oauth`) and counted against the
+   * client address; a success is audited by the sign-in (`login.succeeded`, method `oauth`).
    */
   async finish(
     providerName: string,
@@ -78,6 +83,23 @@ export class OAuthService {
     sealedState: string | undefined,
     meta: SessionMeta,
   ): Promise<{ outcome: SignInOutcome; redirect: string }> {
+    const client = meta.ip ?? 'unknown';
+    await this.auth.limiter.check(POLICIES.oauthClient, client);
+    try {
+      return await this.finishFlow(providerName, query, sealedState, meta);
+    } catch (err) {
+      // An unknown provider name is a 404 like any other path, not a failed sign-in.
+      if (err instanceof ApiError && err.code === 'not_found') throw err;
+      await this.auth.limiter.hit(POLICIES.oauthClient, client);
+      await this.auth.audit.record({
+        action: 'login.failed', meta,
+        detail: { method: 'oauth', provider: providerName.slice(0, 64), code: err instanceof ApiError ? err.code : 'internal' },
+      });
+      throw err;
+    }
+  }
+
+  private async finishFlow(providerName: string, query: URLSearchParams, sealedState: string | undefined, meta: SessionMeta): Promise<{ outcome: SignInOutcome; redirect: string }> {
     const provider = this.provider(providerName);
     const flow = this.openState(provider.name, sealedState);
     const providerError = query.get('error');
@@ -90,8 +112,8 @@ export class OAuthService {
     const callback = new URL(this.callbackUrl(provider.name));
     for (const [name, value] of query) callback.searchParams.append(name, value);
     const profile = await provider.profile(callback, flow).catch(providerFailure);
-    const user = await this.accountFor(provider.name, profile);
-    return { outcome: await this.signIn.complete(user, meta), redirect: flow.redirect };
+    const user = await this.accountFor(provider.name, profile, meta);
+    return { outcome: await this.signIn.complete(user, meta, `oauth:${provider.name}`), redirect: flow.redirect };
   }
 
   /** A path on this server, or a URL on an allowed origin: anything else could send a signed-in user to an attacker. */
@@ -129,7 +151,7 @@ export class OAuthService {
     return flow;
   }
 
-  private async accountFor(provider: string, profile: OAuthProfile): Promise<AuthUser> {
+  private async accountFor(provider: string, profile: OAuthProfile, meta: SessionMeta): Promise<AuthUser> {
     const known = await this.identityUser(provider, profile.subject);
     if (known) return known;
     if (!profile.email || !profile.emailVerified) {
@@ -141,8 +163,9 @@ export class OAuthService {
         { field: 'email', code: 'email_unverified', message: 'the existing account has not verified this address' },
       ]);
     }
+    let linked: AuthUser;
     try {
-      return await this.db.transaction(async (tx) => {
+      linked = await this.db.transaction(async (tx) => {
         const user = existing ?? (await this.auth.createUser({ email: profile.email!, password: null, verified: true }, tx));
         const p = new SqlParams(this.db.dialect);
         await tx.run(
@@ -159,6 +182,9 @@ export class OAuthService {
       }
       throw err;
     }
+    if (!existing) await this.auth.audit.record({ action: 'user.registered', user: linked.id, email: profile.email, meta, detail: { method: 'oauth', provider } });
+    await this.auth.audit.record({ action: 'oauth.linked', user: linked.id, email: profile.email, meta, detail: { provider, newAccount: !existing } });
+    return linked;
   }
 
   private async identityUser(provider: string, subject: string): Promise<AuthUser | undefined> {

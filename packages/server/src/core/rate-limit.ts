@@ -34,14 +34,30 @@ export const POLICIES = {
   mailAccount: { name: 'mail-account', free: 3, windowMs: 60 * MINUTE, baseDelayMs: 30_000, maxDelayMs: 60 * MINUTE },
   /** Tokens tried by one client address (reset and verification confirmations). */
   confirmClient: { name: 'confirm-client', free: 20, windowMs: 15 * MINUTE, baseDelayMs: 1000, maxDelayMs: 15 * MINUTE },
-  /** Second-factor codes tried for one account. */
+  /** Wrong second-factor codes for one account (sign-in, confirmation, turning MFA off, new recovery codes). */
   mfaAccount: { name: 'mfa-account', free: 5, windowMs: 15 * MINUTE, baseDelayMs: 1000, maxDelayMs: 5 * MINUTE },
+  /** Wrong second-factor codes from one client address, whatever the account. */
+  mfaClient: { name: 'mfa-client', free: 20, windowMs: 15 * MINUTE, baseDelayMs: 1000, maxDelayMs: 15 * MINUTE },
+  /** OAuth sign-ins started, and callbacks that failed, from one client address. */
+  oauthClient: { name: 'oauth-client', free: 30, windowMs: 15 * MINUTE, baseDelayMs: 1000, maxDelayMs: 15 * MINUTE },
 } satisfies Record<string, LimitPolicy>;
 
 /** The wait imposed by the n-th counted attempt on the next one: none for the first `free - 1`. */
 export function delayAfter(policy: LimitPolicy, count: number): number {
   if (count < policy.free) return 0;
   return Math.min(policy.baseDelayMs * 2 ** Math.min(count - policy.free, 30), policy.maxDelayMs);
+}
+
+/**
+ * The counters' store did not answer in time (Redis down or hung): the endpoint answers
+ * `503 unavailable` with Retry-After. It never lets the attempt through uncounted (that would switch
+ * the limits off for whoever can take Redis down) and never hangs the request.
+ */
+export class RateLimitUnavailableError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('the rate limit store did not answer', options);
+    this.name = 'RateLimitUnavailableError';
+  }
 }
 
 /** Where counters live. Keys are already hashed and prefixed; times are the store's own clock. */

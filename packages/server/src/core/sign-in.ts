@@ -26,8 +26,8 @@ export class SignInService {
   ) {}
 
   /** Called once the first factor succeeded. */
-  async complete(user: AuthUser, meta: SessionMeta): Promise<SignInOutcome> {
-    if (!(await this.mfa.required(user.id))) return this.auth.signIn(user, meta);
+  async complete(user: AuthUser, meta: SessionMeta, method = 'password'): Promise<SignInOutcome> {
+    if (!(await this.mfa.required(user.id))) return this.auth.signIn(user, meta, method);
     return { mfaRequired: true, ticket: await this.issueTicket(user.id) };
   }
 
@@ -41,7 +41,7 @@ export class SignInService {
     );
     if (!row || new Date(row.expires as string).getTime() <= Date.now() || row.attempts >= MFA_TICKET_ATTEMPTS) throw ticketRefused();
     try {
-      await this.mfa.verify(row.user_id, code);
+      await this.mfa.verify(row.user_id, code, meta);
     } catch (err) {
       if (err instanceof ApiError && err.code === 'invalid_credentials') {
         const u = new SqlParams(this.db.dialect);

@@ -282,6 +282,27 @@ CREATE TABLE "_upload_parts" (
 );
 `,
   },
+  {
+    // Webhooks (core/webhooks.ts, core/webhook-outbox.ts, core/webhook-sender.ts): the signing
+    // secret sealed at rest, a description, the change-log number a webhook starts after (so it
+    // never receives what happened before it existed or while it was disabled); per delivery, the
+    // lease owner, the last attempt's time and duration, and a short excerpt of the response.
+    version: 9,
+    sql: (d) => {
+      const ts = timestampColumnType(d);
+      return `
+ALTER TABLE "_webhooks" ADD COLUMN "description" TEXT;
+ALTER TABLE "_webhooks" ADD COLUMN "secret" TEXT;
+ALTER TABLE "_webhooks" ADD COLUMN "from_seq" BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE "_webhook_deliveries" ADD COLUMN "locked_by" TEXT;
+ALTER TABLE "_webhook_deliveries" ADD COLUMN "last_attempt" ${ts};
+ALTER TABLE "_webhook_deliveries" ADD COLUMN "duration_ms" INTEGER;
+ALTER TABLE "_webhook_deliveries" ADD COLUMN "response_excerpt" TEXT;
+DROP INDEX "_webhook_deliveries_webhook";
+CREATE INDEX "_webhook_deliveries_webhook" ON "_webhook_deliveries" ("webhook_id", "created", "seq", "id");
+`;
+    },
+  },
   // Steps are appended in version order as capabilities land (3 accounts).
 ];
 

@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { ErrorCode, FieldError } from '@galley/protocol';
 import { ApiError } from '../core/api-error.ts';
 import { DatabaseUnavailableError } from '../db/database.ts';
+import { RateLimitUnavailableError } from '../core/rate-limit.ts';
 import { StorageUnavailableError } from '../storage/storage.ts';
 
 export function sendProblem(reply: FastifyReply, error: ApiError): FastifyReply {
@@ -31,6 +32,9 @@ export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof DatabaseUnavailableError) {
     return new ApiError('unavailable', 'the database is not answering; try again shortly', undefined, { headers: { 'retry-after': '5' } });
+  }
+  if (error instanceof RateLimitUnavailableError) {
+    return new ApiError('unavailable', 'a service this endpoint needs is not answering; try again shortly', undefined, { headers: { 'retry-after': '5' } });
   }
   if (error instanceof StorageUnavailableError) {
     return new ApiError('unavailable', 'file storage is not answering; try again shortly', undefined, { headers: { 'retry-after': '5' } });

@@ -20,7 +20,9 @@ import { adminRoutes } from './routes/admin.ts';
 import { accountMailRoutes } from './routes/account-mail.ts';
 import { authRoutes } from './routes/auth.ts';
 import { sessionRoutes } from './routes/sessions.ts';
+import { setupRoutes } from './routes/setup.ts';
 import { accountAdminRoutes } from './routes/account-admin.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
 import { batchRoutes } from './routes/batch.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -31,8 +33,10 @@ import { metricsRoutes } from './routes/metrics.ts';
 import { realtimeRoutes, websocketOptions } from './routes/realtime.ts';
 import { oauthRoutes } from './routes/oauth.ts';
 import { recordRoutes } from './routes/records.ts';
+import { ruleRoutes } from './routes/rules.ts';
 import { searchInsightRoutes } from './routes/search-insights.ts';
 import { uploadRoutes } from './routes/uploads.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -110,9 +114,12 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(mfaRoutes, { mfa: services.mfa, signIn: services.signIn, secureCookies: options.secureCookies });
   await app.register(accountMailRoutes, { accountMail: services.accountMail });
   await app.register(sessionRoutes, { auth: services.auth });
-  await app.register(accountAdminRoutes, { auth: services.auth, records: services.records });
+  await app.register(setupRoutes, { firstRun: services.firstRun, secureCookies: options.secureCookies });
+  await app.register(accountAdminRoutes, { auth: services.auth, records: services.records, directory: services.users });
+  await app.register(apiKeyRoutes, { auth: services.auth });
   await app.register(oauthRoutes, { oauth: services.oauth, secureCookies: options.secureCookies });
   await app.register(collectionRoutes, { collections: services.collections });
+  await app.register(ruleRoutes, { tester: services.ruleTester });
   await app.register(fileRoutes, {
     files: services.files, records: services.records, collections: services.collections, auth: services.auth, tokens: services.fileTokens, storage: services.storage,
   });
@@ -124,6 +131,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(searchInsightRoutes, { insights: services.searchInsights });
   await app.register(metricsRoutes, { metrics: services.metrics, token: options.metricsToken });
   await app.register(batchRoutes, { db: services.db, records: services.records });
+  await app.register(webhookRoutes, { webhooks: services.webhooks });
   await app.register(realtimeRoutes, { hub: services.realtime, allowedOrigins: options.allowedOrigins });
   await app.register(adminRoutes, { dir: options.adminDir });
   await app.register(docsRoutes, {

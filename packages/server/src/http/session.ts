@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../core/api-error.ts';
 import { ANONYMOUS, callerFor, type Caller } from '../core/caller.ts';
+import { API_KEY_LOOKALIKE, API_KEY_PATTERN } from '../core/api-keys.ts';
 import type { AuthService, SessionMeta } from '../core/auth.ts';
 import { SESSION_ABSOLUTE_MS } from '../core/auth.ts';
 
@@ -18,6 +19,8 @@ declare module 'fastify' {
     /** The id of the caller's session (for `GET /sessions`). */
     sessionId?: string;
     authVia?: 'bearer' | 'cookie';
+    /** The API key the caller presented (as a bearer token), for realtime connections opened with it. */
+    apiKeySecret?: string;
   }
   interface FastifyContextConfig {
     /** The route also takes a bearer token of its own (GET /metrics): one that is no session is left to it. */
@@ -55,6 +58,29 @@ function isSameOrigin(origin: string, host: string | undefined): boolean {
   }
 }
 
+/** Query parameter names that only ever carry credentials. */
+const CREDENTIAL_PARAMS = /(?:^|&)(?:api[_-]?key|apikey|access[_-]?token)=/i;
+
+/**
+ * A credential in a URL ends up in access logs, proxies, browser history and Referer headers, so it
+ * is refused (never used) — whatever the endpoint, before anything else looks at the request.
+ */
+function refuseCredentialsInUrl(url: string): void {
+  const mark = url.indexOf('?');
+  if (mark === -1) return;
+  let query = url.slice(mark + 1);
+  if (query.includes('%')) {
+    try {
+      query = decodeURIComponent(query);
+    } catch {
+      // Not decodable: the raw text is checked, and the router answers the bad encoding itself.
+    }
+  }
+  if (API_KEY_LOOKALIKE.test(query) || CREDENTIAL_PARAMS.test(query)) {
+    throw new ApiError('bad_request', 'API keys are never accepted in a URL: send them as Authorization: Bearer <key> (and revoke a key that was put in a URL)');
+  }
+}
+
 export function registerSession(app: FastifyInstance, deps: { auth: AuthService; allowedOrigins: string[] }): void {
   const allowed = new Set(deps.allowedOrigins);
   app.decorateRequest('caller', null as unknown as Caller);
@@ -62,16 +88,20 @@ export function registerSession(app: FastifyInstance, deps: { auth: AuthService;
     const header = request.headers.authorization;
     if (header !== undefined) {
       const match = /^Bearer ([A-Za-z0-9_-]{20,200})$/.exec(header);
-      const session = match ? await deps.auth.authenticateSession(match[1]!) : null;
-      if (!session && request.routeOptions.config.ownBearerToken) return;
-      if (!session) throw new ApiError('unauthenticated', 'the bearer token is invalid or expired', undefined, { headers: { 'www-authenticate': 'Bearer' } });
-      request.caller = callerFor(session.user);
-      request.sessionToken = match![1];
-      request.sessionId = session.sessionId;
+      const bearer = match ? await deps.auth.authenticateBearer(match[1]!) : null;
+      if (!bearer && request.routeOptions.config.ownBearerToken) return;
+      if (!bearer) throw new ApiError('unauthenticated', 'the bearer token is invalid or expired', undefined, { headers: { 'www-authenticate': 'Bearer' } });
+      request.caller = callerFor(bearer.user);
+      if (bearer.sessionId) {
+        request.sessionToken = match![1];
+        request.sessionId = bearer.sessionId;
+      } else request.apiKeySecret = match![1];
       request.authVia = 'bearer';
       return;
     }
     const cookie = request.cookies?.[SESSION_COOKIE];
+    // A key in a cookie would ride along on every cross-site request: keys are Bearer only.
+    if (cookie !== undefined && API_KEY_PATTERN.test(cookie)) throw new ApiError('bad_request', 'API keys are accepted only as Authorization: Bearer <key>, never in a cookie');
     if (UNSAFE.has(request.method) && (cookie !== undefined || request.headers.origin !== undefined)) {
       // Cookies ride along on cross-site requests: only allowed origins may make unsafe ones.
       const origin = request.headers.origin;
@@ -95,6 +125,11 @@ export function registerSession(app: FastifyInstance, deps: { auth: AuthService;
 
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     request.caller = ANONYMOUS;
+    try {
+      refuseCredentialsInUrl(request.url);
+    } catch (err) {
+      return done(err as Error);
+    }
     const { authorization, cookie, origin } = request.headers;
     // The common anonymous read needs no promise at all.
     if (authorization === undefined && cookie === undefined && (origin === undefined || !UNSAFE.has(request.method))) return done();

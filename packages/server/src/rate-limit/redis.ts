@@ -2,7 +2,10 @@
 // script, so concurrent attempts on several instances count exactly, on Redis's clock.
 
 import { Redis } from 'ioredis';
-import type { LimitPolicy, RateLimitStore } from '../core/rate-limit.ts';
+import { RateLimitUnavailableError, type LimitPolicy, type RateLimitStore } from '../core/rate-limit.ts';
+
+/** A command that takes longer than this is given up: the request answers 503 rather than hang. */
+const COMMAND_TIMEOUT_MS = 1000;
 
 // KEYS[1] counter; ARGV free, baseDelayMs, maxDelayMs, windowMs. Mirrors delayAfter() in core/rate-limit.ts.
 const HIT = `
@@ -34,8 +37,10 @@ export class RedisRateLimitStore implements RateLimitStore {
   private readonly redis: Scripted;
 
   constructor(url: string, private readonly prefix: string, onError: (err: unknown) => void) {
-    const redis = new Redis(url, { maxRetriesPerRequest: 2 });
-    // ioredis reconnects by itself; a lost connection is logged, and the requests meanwhile fail.
+    // No offline queue: while the connection is down a command fails at once instead of waiting
+    // for a reconnect; a connected Redis that stops answering is cut off by the command timeout.
+    const redis = new Redis(url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: COMMAND_TIMEOUT_MS });
+    // ioredis reconnects by itself; a lost connection is logged, and the requests meanwhile answer 503.
     redis.on('error', onError);
     redis.defineCommand('rateLimitHit', { numberOfKeys: 1, lua: HIT });
     redis.defineCommand('rateLimitWait', { numberOfKeys: 1, lua: WAIT });
@@ -47,18 +52,27 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   async hit(key: string, policy: LimitPolicy): Promise<number> {
-    return Number(await this.redis.rateLimitHit(this.k(key), policy.free, policy.baseDelayMs, policy.maxDelayMs, policy.windowMs));
+    return Number(await answered(this.redis.rateLimitHit(this.k(key), policy.free, policy.baseDelayMs, policy.maxDelayMs, policy.windowMs)));
   }
 
   async waitFor(key: string): Promise<number> {
-    return Number(await this.redis.rateLimitWait(this.k(key)));
+    return Number(await answered(this.redis.rateLimitWait(this.k(key))));
   }
 
   async reset(key: string): Promise<void> {
-    await this.redis.del(this.k(key));
+    await answered(this.redis.del(this.k(key)));
   }
 
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+/** Redis's answer, or RateLimitUnavailableError when it gave none (down, timed out, refused). */
+async function answered<T>(command: Promise<T>): Promise<T> {
+  try {
+    return await command;
+  } catch (err) {
+    throw new RateLimitUnavailableError({ cause: err });
   }
 }

@@ -1,11 +1,13 @@
 // Evaluates an expression against one record in memory (realtime checks an event's record with it).
 // It must agree with the SQL of filter-compiler.ts on every record: the differential tests hold it to that.
+// The tracing mode (prepareTrace) runs the same comparisons and records every sub-expression's
+// value with its operands resolved, for the rule tester.
 
-import type { Comparison, Expr } from '@galley/expr';
+import type { Comparison, Expr, Operand } from '@galley/expr';
 import { isMultiValue } from '../core/collection-model.ts';
 import { evaluatePlan, type Resolved } from './compare.ts';
 import { planComparison, type PlanSide } from './comparison-plan.ts';
-import type { FieldPath, SchemaContext } from './operands.ts';
+import { UNCOERCIBLE, type FieldPath, type SchemaContext } from './operands.ts';
 import type { RequestContext } from './request-context.ts';
 
 /** A record in its API shape: ISO date strings, booleans, arrays for multi-value fields, JSON for json fields. */
@@ -47,7 +49,8 @@ export function evaluateFilter(expr: Expr, record: ApiRecordValues, ctx: Evaluat
   return prepareFilter(expr, ctx)(record);
 }
 
-function prepareComparison(cmp: Comparison, ctx: EvaluationContext): RecordPredicate {
+/** A comparison's plan and how its sides resolve for a record: shared by both modes. */
+function comparisonParts(cmp: Comparison, ctx: EvaluationContext) {
   const plan = planComparison(cmp, ctx, ctx.request);
   const resolve = (side: PlanSide, record: ApiRecordValues): Resolved => {
     if (side.t === 'value') return { set: false, value: side.value };
@@ -55,7 +58,88 @@ function prepareComparison(cmp: Comparison, ctx: EvaluationContext): RecordPredi
     const values = fieldValues(side.path, record, ctx);
     return side.path.multi ? { set: true, values } : { set: false, value: values[0] ?? null };
   };
+  return { plan, resolve };
+}
+
+function prepareComparison(cmp: Comparison, ctx: EvaluationContext): RecordPredicate {
+  const { plan, resolve } = comparisonParts(cmp, ctx);
   return (record) => evaluatePlan(plan, resolve(plan.left, record), resolve(plan.right, record));
+}
+
+/** One operand of a traced comparison: its text and what it resolved to. */
+export interface OperandTrace {
+  text: string;
+  source: Operand['kind'];
+  /** A single value, or the values of a multi-value field or request list. */
+  value: unknown;
+  /** False when a request value cannot be compared as the field's kind (the comparison then fails, except `!=`/`!~`). */
+  comparable: boolean;
+}
+
+interface TraceBase {
+  /** The sub-expression as written, and where it is in the expression. */
+  text: string;
+  start: number;
+  end: number;
+  value: boolean;
+}
+
+/** The evaluation tree of an expression: every sub-expression with its value. Both sides of && and || are evaluated. */
+export type Trace =
+  | (TraceBase & { kind: 'compare'; op: string; left: OperandTrace; right: OperandTrace })
+  | (TraceBase & { kind: 'and' | 'or'; left: Trace; right: Trace })
+  | (TraceBase & { kind: 'not'; expr: Trace })
+  | (TraceBase & { kind: 'constant' });
+
+export type RecordTracer = (record: ApiRecordValues) => Trace;
+
+function operandTrace(operand: Operand, resolved: Resolved, source: string): OperandTrace {
+  const values = resolved.set ? resolved.values : [resolved.value];
+  return {
+    text: source.slice(operand.start, operand.end),
+    source: operand.kind,
+    value: resolved.set ? resolved.values : (resolved.value === UNCOERCIBLE ? null : resolved.value ?? null),
+    comparable: !values.includes(UNCOERCIBLE),
+  };
+}
+
+/**
+ * The tracing mode of prepareFilter: the same plans and comparisons (so the same answers and the
+ * same ExprErrors), returning the evaluation tree instead of a boolean. `source` is the text `expr`
+ * was parsed from.
+ */
+export function prepareTrace(expr: Expr, ctx: EvaluationContext, source: string): RecordTracer {
+  const base = (value: boolean) => ({ text: source.slice(expr.start, expr.end), start: expr.start, end: expr.end, value });
+  switch (expr.kind) {
+    case 'constant':
+      return () => ({ kind: 'constant', ...base(expr.value) });
+    case 'not': {
+      const inner = prepareTrace(expr.expr, ctx, source);
+      return (record) => {
+        const traced = inner(record);
+        return { kind: 'not', ...base(!traced.value), expr: traced };
+      };
+    }
+    case 'and':
+    case 'or': {
+      const left = prepareTrace(expr.left, ctx, source);
+      const right = prepareTrace(expr.right, ctx, source);
+      return (record) => {
+        const l = left(record);
+        const r = right(record);
+        return { kind: expr.kind, ...base(expr.kind === 'and' ? l.value && r.value : l.value || r.value), left: l, right: r };
+      };
+    }
+    case 'compare': {
+      const { plan, resolve } = comparisonParts(expr, ctx);
+      const op = `${expr.any ? '?' : ''}${expr.op}`;
+      return (record) => {
+        const l = resolve(plan.left, record);
+        const r = resolve(plan.right, record);
+        return { kind: 'compare', ...base(evaluatePlan(plan, l, r)), op, left: operandTrace(expr.left, l, source), right: operandTrace(expr.right, r, source) };
+      };
+    }
+  }
 }
 
 /** The non-null values a path reaches from `record`: at most one unless the path is multi-valued. */

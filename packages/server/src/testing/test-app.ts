@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createApp, type App } from '../app.ts';
 import { loadConfig } from '../config/config.ts';
 import { createPostgresDatabase, type TestDialect } from './databases.ts';
@@ -44,14 +44,22 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+export interface TestAppOptions {
+  /** false: start with no superuser at all (the first-run flow); `adminToken` is then ''. Default true. */
+  superuser?: boolean;
+  /** Instead of the silent test logger (to read what the server logs). */
+  logger?: Logger;
+}
+
 /** `env` overrides the test defaults; `PORT` in it replaces the ephemeral port. */
-export async function createTestApp(dialect: TestDialect = 'sqlite', env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(dialect: TestDialect = 'sqlite', env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const superuser = options.superuser ?? true;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'galley-test-'));
   const pgdb = dialect === 'postgres' ? await createPostgresDatabase() : undefined;
   // Every request of a suite comes from 127.0.0.1: rate limits are off unless a suite turns them on.
-  const fullEnv = { GALLEY_ADMIN_EMAIL: ADMIN.email, GALLEY_ADMIN_PASSWORD: ADMIN.password, GALLEY_RATE_LIMITS: 'off', ...(pgdb ? { DATABASE_URL: pgdb.url } : {}), ...env };
+  const fullEnv = { ...(superuser ? { GALLEY_ADMIN_EMAIL: ADMIN.email, GALLEY_ADMIN_PASSWORD: ADMIN.password } : {}), GALLEY_RATE_LIMITS: 'off', ...(pgdb ? { DATABASE_URL: pgdb.url } : {}), ...env };
   const start = (port: string) =>
-    createApp(loadConfig(fullEnv, ['--port', port, '--dir', dir]), { logger: pino({ level: process.env.GALLEY_TEST_LOG_LEVEL ?? 'silent' }) });
+    createApp(loadConfig(fullEnv, ['--port', port, '--dir', dir]), { logger: options.logger ?? pino({ level: process.env.GALLEY_TEST_LOG_LEVEL ?? 'silent' }) });
   const app = await start(env.PORT ?? '0');
   const address = await app.listen();
   const url = address.replace('[::1]', '127.0.0.1');
@@ -93,6 +101,7 @@ export async function createTestApp(dialect: TestDialect = 'sqlite', env: Record
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+  if (!superuser) return test;
   const login = await request('POST', '/api/v1/auth/login', { body: ADMIN, token: null });
   if (login.status !== 200) throw new Error(`test admin login failed: ${login.status} ${login.text}`);
   test.adminToken = login.body.token;

@@ -3,10 +3,12 @@
 
 import type { CollectionDef } from '../../core/collection-model.ts';
 import { SESSION_COOKIE } from '../session.ts';
+import { dashboardPaths, dashboardSchemas } from './dashboard-paths.ts';
 import { fixedPaths, fixedSchemas } from './fixed-paths.ts';
 import { problemResponses, problemSchemas, type OpenApiObject } from './problems.ts';
 import { recordParameters, recordPaths, sharedHeaders } from './record-paths.ts';
 import { isUsers, recordSchemas } from './record-schemas.ts';
+import { webhookPaths, webhookSchemas } from './webhook-paths.ts';
 
 export interface OpenApiOptions {
   /** The public base URL (`GALLEY_PUBLIC_URL`); without it, clients use the origin they loaded the document from. */
@@ -38,6 +40,7 @@ const FIXED_TAGS = [
   { name: 'Files', description: 'Downloads of record files, thumbnails, and tokens for protected files.' },
   { name: 'API description', description: 'This document.' },
   { name: 'Operations', description: 'Metrics and search insights for whoever runs the server.' },
+  { name: 'Webhooks', description: 'Record events POSTed to URLs, signed, retried, with a delivery log (superusers only).' },
 ];
 
 export function buildOpenApiDocument(collections: CollectionDef[], opts: OpenApiOptions): Record<string, unknown> {
@@ -45,8 +48,8 @@ export function buildOpenApiDocument(collections: CollectionDef[], opts: OpenApi
   const sorted = [...collections].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const known = new Set(sorted.map((c) => c.name));
 
-  const schemas: Record<string, OpenApiObject> = { ...problemSchemas(), ...fixedSchemas(sorted.find(isUsers)) };
-  const paths: Record<string, OpenApiObject> = fixedPaths();
+  const schemas: Record<string, OpenApiObject> = { ...problemSchemas(), ...fixedSchemas(sorted.find(isUsers)), ...webhookSchemas(), ...dashboardSchemas() };
+  const paths: Record<string, OpenApiObject> = { ...fixedPaths(), ...webhookPaths(), ...dashboardPaths() };
   for (const collection of sorted) {
     Object.assign(schemas, recordSchemas(collection, known));
     Object.assign(paths, recordPaths(collection));

@@ -10,6 +10,7 @@ import { jsonContent, OPTIONAL_AUTH, REQUIRED_AUTH } from './record-paths.ts';
 import { MAX_INSIGHTS } from '../routes/search-insights.ts';
 import { userSchema } from './record-schemas.ts';
 import { signInPaths, signInSchemas } from './sign-in-paths.ts';
+import { apiKeyPaths, apiKeySchemas } from './api-key-paths.ts';
 
 const COLLECTION_NAME = { type: 'string', pattern: NAME_PATTERN.source, description: 'Starts with a letter; a-z, 0-9 and _.' };
 
@@ -163,6 +164,7 @@ export function fixedSchemas(users: CollectionDef | undefined): Record<string, O
     },
     CurrentUser: { type: 'object', required: ['user'], properties: { user: ref('schemas', 'User') } },
     ...signInSchemas(),
+    ...apiKeySchemas(),
     FieldDefinition: FIELD_DEFINITION,
     AccessRules: {
       type: 'object',
@@ -381,6 +383,7 @@ export function fixedPaths(): Record<string, OpenApiObject> {
       },
     },
     ...signInPaths(),
+    ...apiKeyPaths(),
     '/api/v1/auth/users/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 64 } }],
       patch: {

@@ -3,6 +3,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { AccountMail } from '../../core/account-mail.ts';
+import { isApiKeyCaller } from '../../core/api-keys.ts';
 import { sessionMeta } from '../session.ts';
 
 const objectBody = { type: 'object' } as const;
@@ -22,7 +23,9 @@ export async function accountMailRoutes(app: FastifyInstance, deps: { accountMai
   // Without a body (or with `{}`) for the signed-in caller; `{email}` for anyone.
   app.post('/api/v1/auth/verify-email', async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
-    await deps.accountMail.requestVerification(request.caller.user, typeof body === 'object' ? body.email : undefined, sessionMeta(request));
+    // An API key has no address to verify: it asks like anyone, by `email`.
+    const caller = isApiKeyCaller(request.caller.user) ? null : request.caller.user;
+    await deps.accountMail.requestVerification(caller, typeof body === 'object' ? body.email : undefined, sessionMeta(request));
     return reply.code(202).send();
   });
 

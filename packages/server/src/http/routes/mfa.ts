@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { ApiError } from '../../core/api-error.ts';
+import { isApiKeyCaller } from '../../core/api-keys.ts';
 import type { AuthUser } from '../../core/caller.ts';
 import type { MfaService } from '../../core/mfa.ts';
 import type { SignInService } from '../../core/sign-in.ts';
@@ -21,6 +22,8 @@ const verifyBody = {
 
 function signedInUser(request: FastifyRequest): AuthUser {
   if (!request.caller.user) throw new ApiError('unauthenticated', 'sign in first');
+  // A second factor belongs to a person's account; an API key has neither.
+  if (isApiKeyCaller(request.caller.user)) throw new ApiError('forbidden', 'API keys have no second factor: sign in as a user');
   return request.caller.user;
 }
 
@@ -37,7 +40,7 @@ export async function mfaRoutes(app: FastifyInstance, deps: { mfa: MfaService; s
   });
 
   app.post('/api/v1/auth/mfa/totp', async (request, reply) => {
-    const enrolment = await mfa.beginTotp(signedInUser(request));
+    const enrolment = await mfa.beginTotp(signedInUser(request), sessionMeta(request));
     // An SVG data URL: the dashboard shows it as an <img> without a QR library of its own.
     const svg = await QRCode.toString(enrolment.otpauthUri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
     noStore(reply);
@@ -46,20 +49,20 @@ export async function mfaRoutes(app: FastifyInstance, deps: { mfa: MfaService; s
 
   app.post('/api/v1/auth/mfa/totp/confirm', { schema: { body: codeBody } }, async (request, reply) => {
     const { code } = request.body as { code: string };
-    const recoveryCodes = await mfa.confirmTotp(signedInUser(request).id, code);
+    const recoveryCodes = await mfa.confirmTotp(signedInUser(request).id, code, sessionMeta(request));
     noStore(reply);
     return { recoveryCodes };
   });
 
   app.delete('/api/v1/auth/mfa/totp', { schema: { body: codeBody } }, async (request, reply) => {
     const { code } = request.body as { code: string };
-    await mfa.disable(signedInUser(request).id, code);
+    await mfa.disable(signedInUser(request).id, code, sessionMeta(request));
     return reply.code(204).send();
   });
 
   app.post('/api/v1/auth/mfa/recovery-codes', { schema: { body: codeBody } }, async (request, reply) => {
     const { code } = request.body as { code: string };
-    const recoveryCodes = await mfa.regenerateRecoveryCodes(signedInUser(request).id, code);
+    const recoveryCodes = await mfa.regenerateRecoveryCodes(signedInUser(request).id, code, sessionMeta(request));
     noStore(reply);
     return { recoveryCodes };
   });

@@ -22,7 +22,7 @@ export async function oauthRoutes(app: FastifyInstance, deps: { oauth: OAuthServ
 
   app.get('/api/v1/auth/oauth/:provider', { schema: { params: providerParams, querystring: startQuery } }, async (request, reply) => {
     const { provider } = request.params as { provider: string };
-    const { url, state } = await oauth.start(provider, (request.query as { redirect?: string }).redirect);
+    const { url, state } = await oauth.start(provider, (request.query as { redirect?: string }).redirect, sessionMeta(request));
     reply.setCookie(OAUTH_COOKIE, state, { ...flowCookie, maxAge: OAUTH_FLOW_TTL_MS / 1000 });
     return leave(reply, url.href);
   });
