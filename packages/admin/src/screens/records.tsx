@@ -1,7 +1,7 @@
 // The records of one collection: columns to choose, sort by header, a filter expression (the
 // server's error shown with its position), full-text search, facets, cursor paging. The whole
 // state lives in the URL. Changes by others arrive through the SDK's subscribe and are applied to
-// the cached page by id (no refetch flicker, no duplicates). Bulk delete goes through the batch
+// the cached page by id and the page is fetched again behind the shown rows (no flicker, no duplicates). Bulk delete goes through the batch
 // endpoint in one transaction.
 
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
@@ -95,26 +95,24 @@ function RecordsTable({ name, def, state }: { name: string; def: CollectionDef |
   const dialog = useRef<HTMLDialogElement>(null);
   const filterErrorId = useId();
 
-  // Live: changes by anyone are applied to the cached first page by id, so nothing flickers or doubles.
+  // Live: changes by anyone reach the page through the SDK's subscription.
   useEffect(() => {
     let stop: (() => void) | undefined;
     let cancelled = false;
-    const onFirstPage = !state.cursor && !state.search;
+    const refetch = () => void queries.invalidateQueries({ queryKey: ['records', name] });
     galley
       .collection(name)
-      .subscribe({ filter: state.filter || undefined, onResync: () => void queries.invalidateQueries({ queryKey: ['records', name] }) }, (event) => {
+      .subscribe({ filter: state.filter || undefined, onResync: refetch }, (event) => {
+        // An update or delete of a shown row is applied at once; then the page is fetched again
+        // (the old rows stay until the answer comes, keyed by id), so a new record takes its
+        // place in the order exactly once.
         queries.setQueryData<ListResponse<BaseRecord>>(listKey, (page) => {
-          if (!page) return page;
+          if (!page || event.action === 'create') return page;
           const id = event.record.id;
-          const items = page.items.filter((r) => r.id !== id);
-          if (event.action === 'delete') return { ...page, items };
-          const record = event.record as BaseRecord;
-          const at = page.items.findIndex((r) => r.id === id);
-          if (at >= 0) return { ...page, items: page.items.map((r) => (r.id === id ? record : r)) };
-          // A new record belongs on the first page of the default (newest first) order only.
-          if (event.action === 'create' && onFirstPage && state.sort === '-created') return { ...page, items: [record, ...items].slice(0, PAGE_SIZE) };
-          return page;
+          if (event.action === 'delete') return { ...page, items: page.items.filter((r) => r.id !== id) };
+          return { ...page, items: page.items.map((r) => (r.id === id ? (event.record as BaseRecord) : r)) };
         });
+        refetch();
       })
       .then(
         (unsubscribe) => (cancelled ? unsubscribe() : (stop = unsubscribe)),
