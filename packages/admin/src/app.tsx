@@ -14,6 +14,7 @@ import { UsersScreen } from './screens/users.tsx';
 import { AuditScreen } from './screens/audit.tsx';
 import { OperationsScreen } from './screens/operations.tsx';
 import { ConnectionBanner } from './components/connection-banner.tsx';
+import { RecordsScreen } from './screens/records.tsx';
 
 type Route =
   | { screen: 'collections' }
@@ -58,6 +59,8 @@ function Screen({ route }: { route: Route }): ReactNode {
       return <AuditScreen />;
     case 'operations':
       return <OperationsScreen />;
+    case 'records':
+      return <RecordsScreen key={route.name} name={route.name} />;
     case 'not-found':
     default:
       return (

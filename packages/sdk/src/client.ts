@@ -1,12 +1,13 @@
 // createClient(): one object per Galley server. It owns the transport (fetch, session) and hands
 // out the parts: `auth`, `collection(name)` (records and their realtime subscriptions, over one
-// shared socket), `collections`, `users`, `audit`, `metrics`, `apiKeys` and `setup` (admin), `batch`, `filter`.
+// shared socket), `collections`, `users`, `audit`, `metrics`, `apiKeys` and `setup` (admin), `files`, `batch`, `filter`.
 
 import type { BaseRecord, BatchOperation, BatchResult } from '@galley/protocol';
 import { AuditApi, MetricsApi, UsersApi } from './admin.ts';
 import { ApiKeysApi } from './api-keys.ts';
 import { AuthApi } from './auth.ts';
 import { CollectionsApi } from './collections.ts';
+import { FilesApi } from './files.ts';
 import { filter } from './filter.ts';
 import { Realtime, type WebSocketConstructor } from './realtime.ts';
 import { RecordCollection } from './records.ts';
@@ -37,6 +38,8 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
   readonly auth: AuthApi;
   /** Defining collections: superusers only. */
   readonly collections: CollectionsApi;
+  /** File URLs (thumbnails, tokens) and resumable uploads (tus-js-client, loaded on first use). */
+  readonly files: FilesApi;
   /** API keys for servers and scripts: superusers only. */
   readonly apiKeys: ApiKeysApi;
   /** Accounts with their roles, the audit log, the metrics: superusers only. */
@@ -62,6 +65,7 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
     this.backoffMs = options.reconnectBackoffMs;
     this.auth = new AuthApi(this.transport);
     this.collections = new CollectionsApi(this.transport);
+    this.files = new FilesApi(this.transport);
     this.apiKeys = new ApiKeysApi(this.transport);
     this.users = new UsersApi(this.transport);
     this.audit = new AuditApi(this.transport);

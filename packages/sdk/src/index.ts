@@ -1,5 +1,6 @@
 // @galley/sdk: the TypeScript client for Galley. Dependency-free: fetch (and WebSocket) are the
-// platform's or injected. Generated types come from `galley typegen`.
+// platform's or injected; tus-js-client, an optional peer, is imported on the first upload.
+// Generated types come from `galley typegen`.
 export { AuditApi, MetricsApi, UsersApi } from './admin.ts';
 export { ApiKeysApi } from './api-keys.ts';
 export { AuthApi } from './auth.ts';
@@ -8,6 +9,7 @@ export { createClient, GalleyClient, type ClientOptions, type Schema } from './c
 export { CollectionsApi, type CollectionInput } from './collections.ts';
 export { GalleyError, GalleyNetworkError } from './errors.ts';
 export { MfaApi } from './mfa.ts';
+export { FilesApi, FileUpload, type FileUrlOptions, type UploadOptions, type UploadRef, type UploadSource } from './files.ts';
 export { filter, type FilterScalar, type FilterValue } from './filter.ts';
 export type { RealtimeEvent, SubscribeOptions, WebSocketConstructor, WebSocketLike } from './realtime.ts';
 export { RecordCollection, type CreateInput, type CreateOptions, type GetOptions, type ListOptions, type UpdateInput, type WriteOptions } from './records.ts';

@@ -3,6 +3,7 @@
 // `subscribe` to its changes.
 
 import type { BaseRecord, ListResponse } from '@galley/protocol';
+import { FileUpload, fileUrl, type FileUrlOptions, type UploadOptions, type UploadSource } from './files.ts';
 import type { Realtime, RealtimeEvent, SubscribeOptions } from './realtime.ts';
 import { apiPath, type Transport } from './transport.ts';
 
@@ -35,6 +36,8 @@ export interface ListOptions {
   search?: string;
   /** Adds `totalItems`. */
   count?: boolean;
+  /** Fields to count values of under the search and filter: adds `facets`. */
+  facets?: Names;
   signal?: AbortSignal;
 }
 
@@ -94,8 +97,8 @@ export class RecordCollection<T extends object = BaseRecord> {
   }
 
   async list(options: ListOptions = {}): Promise<ListResponse<T>> {
-    const { filter, sort, limit, cursor, fields, expand, search, count, signal } = options;
-    const query = { filter, sort, limit, cursor, fields: joined(fields), expand: joined(expand), search, count: count || undefined };
+    const { filter, sort, limit, cursor, fields, expand, search, count, facets, signal } = options;
+    const query = { filter, sort, limit, cursor, fields: joined(fields), expand: joined(expand), search, count: count || undefined, facets: joined(facets) };
     return this.transport.json<ListResponse<T>>('GET', this.path(), { query, signal });
   }
 
@@ -125,6 +128,16 @@ export class RecordCollection<T extends object = BaseRecord> {
     const headers: Record<string, string> = options.ifMatch ? { 'if-match': options.ifMatch } : {};
     const answer = await this.transport.send<T>('PATCH', this.path(id), { body: patch, headers, signal: options.signal });
     return this.remember(answer.data, answer.headers);
+  }
+
+  /** A resumable upload (tus); await it for the `{ upload: id }` a file field of a create or update takes. */
+  upload(source: UploadSource, options: UploadOptions = {}): FileUpload {
+    return new FileUpload(this.transport, source, options);
+  }
+
+  /** The URL of a file of one of this collection's records (`filename`: the stored name the field holds). */
+  fileUrl(record: string | { id: string }, filename: string, options: FileUrlOptions = {}): string {
+    return fileUrl(this.transport, this.name, record, filename, options);
   }
 
   async delete(id: string, options: WriteOptions = {}): Promise<void> {

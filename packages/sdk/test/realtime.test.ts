@@ -3,11 +3,11 @@
 // drops the changes made meanwhile are delivered exactly once, in order, after the reconnect.
 
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { describeEachDialect } from '../../server/src/testing/databases.ts';
 import { createTestApp, type TestApp } from '../../server/src/testing/test-app.ts';
+import { createProxy } from './tcp-proxy.ts';
 import { createClient, GalleyError, type GalleyClient, type RealtimeEvent, type WebSocketConstructor } from '../src/index.ts';
 
 interface Note {
@@ -16,44 +16,6 @@ interface Note {
   updated: string;
   text: string;
   public: boolean;
-}
-
-/** A TCP proxy in front of the server whose connections can be cut, as a network drop would. */
-async function createProxy(target: number) {
-  const sockets = new Set<net.Socket>();
-  let connections = 0;
-  let refusing = false;
-  const server = net.createServer((client) => {
-    if (refusing) return client.destroy();
-    connections++;
-    const upstream = net.connect(target, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {});
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-    get connections() {
-      return connections;
-    },
-    cut: () => sockets.forEach((s) => s.destroy()),
-    /** Cuts every connection and refuses new ones until `restore()`: the network is down. */
-    down: () => {
-      refusing = true;
-      sockets.forEach((s) => s.destroy());
-    },
-    restore: () => {
-      refusing = false;
-    },
-    close: () => new Promise<void>((resolve) => {
-      sockets.forEach((s) => s.destroy());
-      server.close(() => resolve());
-    }),
-  };
 }
 
 async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {

@@ -49,7 +49,7 @@ export function sendSession<T extends { token: string }>(reply: FastifyReply, se
  * whatever name reached it (127.0.0.1, localhost, a LAN address). A browser sets both Origin and
  * Host, so a foreign page can never make them agree: such a request is not cross-site.
  */
-function isSameOrigin(origin: string, host: string | undefined): boolean {
+export function isSameOrigin(origin: string, host: string | undefined): boolean {
   if (!host) return false;
   try {
     return new URL(origin).host === host.toLowerCase();

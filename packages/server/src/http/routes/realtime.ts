@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { REALTIME_LIMITS } from '@galley/protocol';
 import { ApiError } from '../../core/api-error.ts';
 import type { RealtimeHub } from '../../core/realtime-hub.ts';
+import { isSameOrigin } from '../session.ts';
 
 /** Connections that do not answer the close frame at shutdown are cut after this long. */
 const CLOSE_GRACE_MS = 1000;
@@ -36,7 +37,8 @@ export async function realtimeRoutes(app: FastifyInstance, deps: { hub: Realtime
 
   const checkOrigin = async (request: FastifyRequest) => {
     const origin = request.headers.origin;
-    if (request.authVia === 'cookie' && origin !== undefined && !allowed.has(origin)) {
+    // The dashboard at /admin connects from the server's own origin, as its HTTP calls do.
+    if (request.authVia === 'cookie' && origin !== undefined && !allowed.has(origin) && !isSameOrigin(origin, request.headers.host)) {
       throw new ApiError('forbidden', `a cookie-authenticated connection from origin ${origin.slice(0, 200)} is not allowed (GALLEY_ALLOWED_ORIGINS)`);
     }
   };
