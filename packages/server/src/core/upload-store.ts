@@ -111,8 +111,13 @@ export class StorageUploadStore extends DataStore {
     );
   }
 
-  /** Removes the parts (objects, then rows); the `_uploads` row is the caller's. */
+  /**
+   * Removes the upload: its row first, so a HEAD right after a termination is already 404, then
+   * its parts (objects, then rows). Removing one that is gone is not an error.
+   */
   override async remove(id: string): Promise<void> {
+    const u = new SqlParams(this.db.dialect);
+    await this.db.run(`DELETE FROM "_uploads" WHERE "id" = ${u.add(id)}`, u.values);
     for (const part of await this.parts(id)) await this.storage.delete(part.key);
     const p = new SqlParams(this.db.dialect);
     await this.db.run(`DELETE FROM "_upload_parts" WHERE "upload_id" = ${p.add(id)}`, p.values);

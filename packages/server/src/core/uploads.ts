@@ -125,13 +125,9 @@ export class UploadService {
     }
   }
 
-  /** Removes uploads (attached, terminated or expired): their parts and their rows. */
+  /** Removes uploads (attached, terminated or expired): their rows and their parts. */
   async remove(ids: readonly string[]): Promise<void> {
-    for (const id of ids) {
-      await this.store.remove(id);
-      const p = new SqlParams(this.db.dialect);
-      await this.db.run(`DELETE FROM "_uploads" WHERE "id" = ${p.add(id)}`, p.values);
-    }
+    for (const id of ids) await this.store.remove(id);
   }
 
   /** The periodic job: uploads past their expiry are removed. */
