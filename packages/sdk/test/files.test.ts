@@ -144,7 +144,8 @@ await describeEachDialect('sdk files', (dialect) => {
       onProgress: (sent) => {
         if (!cut && sent >= 1024 * 1024) {
           cut = true;
-          proxy.cut();
+          // Down, not just cut: the next chunk's request must not find a new connection either.
+          proxy.down();
         }
       },
     });
@@ -154,6 +155,7 @@ await describeEachDialect('sdk files', (dialect) => {
     const { offset } = await offsetOf(first.url.replace(proxy.url, t.url));
     assert.ok(offset >= 512 * 1024 && offset < data.length, `the server kept ${offset} bytes`);
 
+    proxy.restore();
     const before = proxy.bytesUp;
     const resumed = await viaProxy.files.upload(data, { uploadUrl: first.url, chunkSize: 256 * 1024, retryDelays: [] });
     const sent = proxy.bytesUp - before;
