@@ -94,18 +94,26 @@ export interface RouteSummary {
   method: string;
   route: string;
   requests: number;
+  /** Answers with status 500 or above. */
   serverErrors: number;
+  /** Answers with status 400–499. */
   clientErrors: number;
+  /** Estimated from the latency buckets: the upper bound of the bucket holding the quantile, in ms. */
   p50Ms: number | null;
   p95Ms: number | null;
 }
 
 /** `GET /api/v1/metrics/summary`: totals since the process started; two readings give rates. */
 export interface MetricsSummary {
+  /** When this reading was taken (ISO 8601). */
   at: string;
+  /** Of the server process. */
   uptimeSeconds: number;
   requests: { total: number; serverErrors: number; clientErrors: number };
+  /** Busiest first, at most 50. */
   routes: RouteSummary[];
+  /** Gauges by metric name (galley_realtime_connections, galley_jobs_pending, …). */
   gauges: Record<string, number>;
+  /** Counters other than the HTTP ones (galley_job_failures_total, galley_db_slow_queries_total, …). */
   counters: Record<string, number>;
 }

@@ -2,7 +2,7 @@
 // secret is shown once and stored only as its SHA-256 hash; every request looks the key up, so a
 // revoked or expired key fails on the very next one. Knows nothing of HTTP.
 
-import type { FieldError } from '@galley/protocol';
+import type { ApiKey, FieldError } from '@galley/protocol';
 import { ApiError } from './api-error.ts';
 import type { AuditLog } from './audit.ts';
 import { hashToken, newOpaqueToken } from './auth-tokens.ts';
@@ -34,17 +34,6 @@ const TOUCH_INTERVAL_MS = 60 * 1000;
 /** What `@request.auth.type` is for a key; users have none (it is a reserved field of `users`). */
 export const API_KEY_AUTH_TYPE = 'api_key';
 
-/** A key as superusers see it in `GET /api-keys` (never the secret, nor its hash). */
-export interface ApiKeyInfo {
-  id: string;
-  name: string;
-  roles: string[];
-  created: string;
-  expires: string | null;
-  lastUsed: string | null;
-  createdBy: string | null;
-}
-
 interface ApiKeyRow {
   id: string;
   name: string;
@@ -58,7 +47,7 @@ interface ApiKeyRow {
 
 const COLUMNS = `"id", "name", "secret_hash", "roles", "created", "expires", "last_used", "created_by"`;
 
-function toInfo(row: ApiKeyRow): ApiKeyInfo {
+function toInfo(row: ApiKeyRow): ApiKey {
   return {
     id: row.id,
     name: row.name,
@@ -74,7 +63,7 @@ function toInfo(row: ApiKeyRow): ApiKeyInfo {
  * The caller a key acts as, as rules see it (`@request.auth.*`): `id` is the key's id, `type` is
  * `api_key`, `roles` its roles (`admin` makes it a superuser); it has no email and is not verified.
  */
-export function apiKeyCaller(key: ApiKeyInfo): AuthUser {
+export function apiKeyCaller(key: ApiKey): AuthUser {
   return { id: key.id, type: API_KEY_AUTH_TYPE, name: key.name, email: '', verified: false, roles: key.roles };
 }
 
@@ -109,7 +98,7 @@ export class ApiKeyService {
   ) {}
 
   /** A new key; the secret is in the answer and nowhere else, ever. */
-  async create(actor: AuthUser, input: Record<string, unknown>, meta: SessionMeta): Promise<{ key: ApiKeyInfo; secret: string }> {
+  async create(actor: AuthUser, input: Record<string, unknown>, meta: SessionMeta): Promise<{ key: ApiKey; secret: string }> {
     const now = Date.now();
     const errors: FieldError[] = [];
     for (const field of Object.keys(input)) {
@@ -132,7 +121,7 @@ export class ApiKeyService {
   }
 
   /** Every key, newest first, expired ones too (they say so by `expires`). */
-  async list(): Promise<ApiKeyInfo[]> {
+  async list(): Promise<ApiKey[]> {
     const rows = await this.db.all<ApiKeyRow>(`SELECT ${COLUMNS} FROM "_api_keys" ORDER BY "created" DESC, "id"`);
     return rows.map(toInfo);
   }
@@ -147,7 +136,7 @@ export class ApiKeyService {
   }
 
   /** The key a secret opens, or null when it is unknown, revoked or expired. */
-  async authenticate(secret: string): Promise<ApiKeyInfo | null> {
+  async authenticate(secret: string): Promise<ApiKey | null> {
     if (!API_KEY_PATTERN.test(secret)) return null;
     const p = new SqlParams(this.db.dialect);
     const row = await this.db.get<ApiKeyRow>(`SELECT ${COLUMNS} FROM "_api_keys" WHERE "secret_hash" = ${p.add(hashToken(secret))}`, p.values);
