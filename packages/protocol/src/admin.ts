@@ -51,11 +51,14 @@ export interface RuleTestRequest {
 export interface OperandTrace {
   text: string;
   source: 'field' | 'request' | 'literal' | 'now';
+  /** A single value, or the values of a multi-value field or request list. */
   value: unknown;
+  /** False when a request value cannot be compared as the field's kind (the comparison then fails, except `!=`/`!~`). */
   comparable: boolean;
 }
 
 interface TraceBase {
+  /** The sub-expression as written, and where it is in the expression. */
   text: string;
   start: number;
   end: number;

@@ -4,6 +4,7 @@
 // value with its operands resolved, for the rule tester.
 
 import type { Comparison, Expr, Operand } from '@galley/expr';
+import type { OperandTrace, RuleTrace } from '@galley/protocol';
 import { isMultiValue } from '../core/collection-model.ts';
 import { evaluatePlan, type Resolved } from './compare.ts';
 import { planComparison, type PlanSide } from './comparison-plan.ts';
@@ -67,29 +68,9 @@ function prepareComparison(cmp: Comparison, ctx: EvaluationContext): RecordPredi
 }
 
 /** One operand of a traced comparison: its text and what it resolved to. */
-export interface OperandTrace {
-  text: string;
-  source: Operand['kind'];
-  /** A single value, or the values of a multi-value field or request list. */
-  value: unknown;
-  /** False when a request value cannot be compared as the field's kind (the comparison then fails, except `!=`/`!~`). */
-  comparable: boolean;
-}
-
-interface TraceBase {
-  /** The sub-expression as written, and where it is in the expression. */
-  text: string;
-  start: number;
-  end: number;
-  value: boolean;
-}
-
-/** The evaluation tree of an expression: every sub-expression with its value. Both sides of && and || are evaluated. */
-export type Trace =
-  | (TraceBase & { kind: 'compare'; op: string; left: OperandTrace; right: OperandTrace })
-  | (TraceBase & { kind: 'and' | 'or'; left: Trace; right: Trace })
-  | (TraceBase & { kind: 'not'; expr: Trace })
-  | (TraceBase & { kind: 'constant' });
+/** The evaluation tree of an expression (@galley/protocol's RuleTrace): both sides of && and || are evaluated. */
+export type Trace = RuleTrace;
+export type { OperandTrace };
 
 export type RecordTracer = (record: ApiRecordValues) => Trace;
 
