@@ -216,7 +216,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       stateKey: secret.key('oauth-state'),
     });
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, folder: path.join(config.dataDir, 'mail'), logger });
-    const accountMail = new AccountMail(auth, new AuthTokenStore(db), mailer, config.publicUrl);
+    const accountMail = new AccountMail(auth, new AuthTokenStore(db), mailer, config.publicUrl, config.hideAccounts);
     const registration = new Registration(auth, accountMail, config.hideAccounts);
     const ruleTester = new RuleTester(collections, auth, (def, ids) => records.findByIds(def, ids));
     const users = new UserDirectory(db, collections, auth);

@@ -1,10 +1,10 @@
-// The account flows that go by mail: password reset and email verification, each a single-use,
-// expiring link built from GALLEY_PUBLIC_URL, and (with GALLEY_AUTH_HIDE_ACCOUNTS) the mail that
-// tells an address's owner that someone tried to register it. Requests answer the same whether or
+// The account flows that go by mail: password reset, email verification and the change of address,
+// each a single-use, expiring link built from GALLEY_PUBLIC_URL, and (with GALLEY_AUTH_HIDE_ACCOUNTS)
+// the mail that tells an address's owner that someone tried to register it. Requests answer the same whether or
 // not the account exists; the mail itself is sent off the request path (mail/mailer.ts).
 
 import { ApiError } from './api-error.ts';
-import type { AuthService } from './auth.ts';
+import { emailTaken, type AuthService } from './auth.ts';
 import type { AuthTokenStore, TokenPurpose } from './auth-tokens.ts';
 import { TOKEN_LIFETIME_MS } from './auth-tokens.ts';
 import type { AuthUser } from './caller.ts';
@@ -18,6 +18,7 @@ import type { Mailer } from '../mail/mailer.ts';
 export const LINK_PATHS: Record<TokenPurpose, string> = {
   password_reset: '/auth/reset-password',
   verify_email: '/auth/verify-email',
+  email_change: '/auth/confirm-email-change',
 };
 
 const invalidLink = () => new ApiError('invalid_token', 'the link is invalid, used or expired; ask for a new one');
@@ -29,14 +30,16 @@ export class AccountMail {
     private readonly tokens: AuthTokenStore,
     private readonly mailer: Mailer,
     private readonly publicUrl: string,
+    /** GALLEY_AUTH_HIDE_ACCOUNTS: a change to a taken address answers like any other. */
+    private readonly hideAccounts = false,
   ) {}
 
   /**
    * The token rides in the fragment: browsers send neither it to a server nor it in a Referer,
    * so it stays out of access logs.
    */
-  private async link(purpose: TokenPurpose, user: AuthUser): Promise<string> {
-    const token = await this.tokens.issue(purpose, user.id, user.email);
+  private async link(purpose: TokenPurpose, user: AuthUser, email = user.email): Promise<string> {
+    const token = await this.tokens.issue(purpose, user.id, email);
     return `${this.publicUrl}${LINK_PATHS[purpose]}#token=${token}`;
   }
 
@@ -107,6 +110,55 @@ export class AccountMail {
     if (!used || !(await this.auth.markVerified(used.userId, used.email))) throw invalidLink();
     await this.auth.audit.record({ action: 'email.verified', user: used.userId, email: used.email, meta });
     return (await this.auth.userById(used.userId))!;
+  }
+
+  /**
+   * `POST /email-change`: the signed-in user proves their password and names the new address; a
+   * link goes to that address, and the account moves only when it is followed (so nobody moves an
+   * account to an address they cannot read, or takes over a stranger's). Counted per client, and
+   * per new address so nobody floods a stranger's mailbox.
+   */
+  async requestEmailChange(user: AuthUser, email: unknown, currentPassword: unknown, meta: SessionMeta = {}): Promise<void> {
+    await this.auth.limiter.consume(POLICIES.mailClient, meta.ip ?? 'unknown');
+    await this.auth.proveCurrentPassword(user, currentPassword);
+    const checked = checkEmail(email);
+    if ('error' in checked) throw ApiError.validation([checked.error]);
+    if (checked.email === user.email) throw ApiError.validation([{ field: 'email', code: 'unchanged', message: 'is the current address' }]);
+    await this.auth.limiter.consume(POLICIES.mailAccount, checked.email);
+    const owner = await this.auth.userByEmail(checked.email);
+    if (owner) {
+      if (!this.hideAccounts) throw emailTaken();
+      this.mailer.send({
+        to: owner.email,
+        subject: 'Someone tried to use your address',
+        text: `Someone asked to move another account to ${owner.email}, which already has one. Nothing was changed.\n\nIf it was you, sign in to that account instead. If it was not you, ignore this mail.\n`,
+      });
+      return;
+    }
+    this.mailer.send({
+      to: checked.email,
+      subject: 'Confirm your new email address',
+      text: `Someone (hopefully you) asked to change the address of the account ${user.email} to ${checked.email}.\n\nConfirm the change here (the link works once, for ${hours(TOKEN_LIFETIME_MS.email_change)} hour):\n${await this.link('email_change', user, checked.email)}\n\nIf it was not you, ignore this mail: nothing changes.\n`,
+    });
+    await this.auth.audit.record({ action: 'email.change_requested', user: user.id, email: checked.email, meta });
+  }
+
+  /**
+   * `POST /email-change/confirm`: the account moves to the address the link was mailed to, which
+   * counts as verified; the old address is told, so an owner whose session was stolen finds out.
+   */
+  async confirmEmailChange(token: unknown, meta: SessionMeta = {}): Promise<AuthUser> {
+    await this.auth.limiter.consume(POLICIES.confirmClient, meta.ip ?? 'unknown');
+    const used = await this.tokens.consume('email_change', token);
+    const before = used && (await this.auth.userById(used.userId));
+    if (!used || !before || !(await this.auth.changeEmail(before.id, before.email, used.email))) throw invalidLink();
+    await this.auth.audit.record({ action: 'email.changed', user: before.id, email: used.email, meta, detail: { from: before.email } });
+    this.mailer.send({
+      to: before.email,
+      subject: 'Your email address was changed',
+      text: `The account that used ${before.email} now uses ${used.email}: this address no longer signs in to it.\n\nIf you did not ask for this, contact the people who run the service at once.\n`,
+    });
+    return (await this.auth.userById(before.id))!;
   }
 
   /** With hidden accounts, a registration of a taken address tells its owner instead of the caller. */

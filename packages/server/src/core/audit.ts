@@ -17,6 +17,8 @@ export type AuditAction =
   | 'password.changed'
   | 'password.reset'
   | 'email.verified'
+  | 'email.change_requested'
+  | 'email.changed'
   | 'roles.changed'
   | 'session.revoked'
   | 'api_key.created'

@@ -1,15 +1,17 @@
-// Single-use, expiring tokens for mail links (password reset, email verification). Only a hash is
+// Single-use, expiring tokens for mail links (password reset, email verification, email change). Only a hash is
 // stored; a token is bound to the address it was mailed to, and consuming it deletes it in the same
 // statement, so two concurrent uses cannot both succeed.
 
 import crypto from 'node:crypto';
 import { SqlParams, type Database } from '../db/database.ts';
 
-export type TokenPurpose = 'password_reset' | 'verify_email';
+export type TokenPurpose = 'password_reset' | 'verify_email' | 'email_change';
 
 export const TOKEN_LIFETIME_MS: Record<TokenPurpose, number> = {
   password_reset: 60 * 60 * 1000,
   verify_email: 24 * 60 * 60 * 1000,
+  // The link moves the account to another address: as short-lived as a reset link.
+  email_change: 60 * 60 * 1000,
 };
 
 /** 32 random bytes in base64url. */

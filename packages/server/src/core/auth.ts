@@ -29,6 +29,8 @@ const NO_PASSWORD = '';
 
 type StoredUser = AuthUser & { passwordHash: string };
 
+export const emailTaken = () => new ApiError('conflict', 'an account with this email exists', [{ field: 'email', code: 'not_unique', message: 'is taken' }]);
+
 /** The stored (hashed) form of a session token: how sessions are named when they end, never the token itself. */
 export const sessionTokenHash = hashToken;
 
@@ -102,7 +104,7 @@ export class AuthService {
     try {
       await via.run(`INSERT INTO "users" (${cols.join(', ')}) VALUES (${vals.join(', ')})`, p.values);
     } catch (err) {
-      if (err instanceof UniqueViolationError) throw new ApiError('conflict', 'an account with this email exists', [{ field: 'email', code: 'not_unique', message: 'is taken' }]);
+      if (err instanceof UniqueViolationError) throw emailTaken();
       throw err;
     }
     return AuthService.publicUser((await this.findUser('id', id, via))!);
@@ -228,15 +230,44 @@ export class AuthService {
    * and the caller gets a fresh one (rotation): a stolen token dies with the old password.
    */
   async changePassword(user: AuthUser, currentPassword: unknown, password: unknown, meta: SessionMeta): Promise<{ user: AuthUser; token: string }> {
-    const stored = await this.findUser('id', user.id);
-    if (!stored || typeof currentPassword !== 'string' || currentPassword.length > MAX_PASSWORD_LENGTH || !(await verifyPassword(stored.passwordHash, currentPassword))) {
-      throw new ApiError('invalid_credentials', 'the current password is wrong');
-    }
+    const stored = await this.proveCurrentPassword(user, currentPassword);
     await this.setPassword(user.id, password);
     const revoked = await this.sessions.revokeAll(user.id);
     await this.sessionsEnded({ userId: user.id });
     await this.audit.record({ action: 'password.changed', user: user.id, meta, detail: { sessionsRevoked: revoked } });
     return this.signIn(AuthService.publicUser(stored), meta, 'password_change');
+  }
+
+  /**
+   * The signed-in user's current password, proven again before a change that a stolen session must
+   * not be able to make alone (password, email). An account without a password (OAuth) never passes:
+   * it sets one through a password reset first.
+   */
+  async proveCurrentPassword(user: AuthUser, currentPassword: unknown): Promise<StoredUser> {
+    const stored = await this.findUser('id', user.id);
+    if (!stored || stored.passwordHash === NO_PASSWORD || typeof currentPassword !== 'string' || currentPassword.length > MAX_PASSWORD_LENGTH || !(await verifyPassword(stored.passwordHash, currentPassword))) {
+      throw new ApiError('invalid_credentials', 'the current password is wrong');
+    }
+    return stored;
+  }
+
+  /**
+   * Moves an account to a new address, if it still has the one it had when the change was asked
+   * for; the new address is verified (the link mailed to it was followed). False when the account
+   * moved meanwhile; `conflict` when another account took the address.
+   */
+  async changeEmail(userId: string, from: string, to: string): Promise<boolean> {
+    const p = new SqlParams(this.db.dialect);
+    try {
+      const result = await this.db.run(
+        `UPDATE "users" SET "email" = ${p.add(to)}, "verified" = ${p.add(true)}, "updated" = ${p.add(new Date().toISOString())} WHERE "id" = ${p.add(userId)} AND "email" = ${p.add(from)}`,
+        p.values,
+      );
+      return result.changes > 0;
+    } catch (err) {
+      if (err instanceof UniqueViolationError) throw emailTaken();
+      throw err;
+    }
   }
 
   /**

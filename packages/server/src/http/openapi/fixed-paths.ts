@@ -92,6 +92,12 @@ export function fixedSchemas(users: CollectionDef | undefined): Record<string, O
       required: ['currentPassword', 'password'],
       properties: { currentPassword: { type: 'string', format: 'password' }, password: { type: 'string', minLength: 8, maxLength: 1024, format: 'password' } },
     },
+    EmailChange: {
+      type: 'object',
+      required: ['email', 'currentPassword'],
+      properties: { email: { type: 'string', format: 'email', maxLength: 254, description: 'The new address.' }, currentPassword: { type: 'string', format: 'password' } },
+      examples: [{ email: 'ada@new.example', currentPassword: 'correct horse battery staple' }],
+    },
     EmailRequest: {
       type: 'object',
       properties: { email: { type: 'string', format: 'email', maxLength: 254 } },
@@ -366,6 +372,25 @@ export function fixedPaths(): Record<string, OpenApiObject> {
         operationId: 'confirmEmailVerification', tags: ['Auth'], summary: 'Verify the address with the mailed token', security: [{}],
         requestBody: { required: true, content: jsonContent(ref('schemas', 'TokenConfirmation')) },
         responses: { 204: { description: 'Verified.' }, ...errorResponses(400, 403, 413, 415, 429) },
+      },
+    },
+    '/api/v1/auth/email-change': {
+      post: {
+        operationId: 'requestEmailChange', tags: ['Auth'], summary: 'Mail a link that moves the account to a new address', security: REQUIRED_AUTH,
+        description:
+          'Signed in with a session (not an API key), proving the current password (`401 invalid_credentials` otherwise). ' +
+          'A single-use link (valid one hour) goes to the new address; the account moves only when it is followed. ' +
+          'A taken address is `409 conflict`, or `202` like any other with `GALLEY_AUTH_HIDE_ACCOUNTS`.',
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'EmailChange')) },
+        responses: { 202: { description: 'Accepted: the link is on its way.' }, ...errorResponses(400, 401, 403, 409, 413, 415, 429) },
+      },
+    },
+    '/api/v1/auth/email-change/confirm': {
+      post: {
+        operationId: 'confirmEmailChange', tags: ['Auth'], summary: 'Move the account to the new address with the mailed token', security: [{}],
+        description: 'The new address counts as verified and the old one is told by mail. A used, expired or unknown token is `400 invalid_token`; an address taken meanwhile is `409 conflict`.',
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'TokenConfirmation')) },
+        responses: { 204: { description: 'Moved.' }, ...errorResponses(400, 403, 409, 413, 415, 429) },
       },
     },
     '/api/v1/auth/sessions': {
