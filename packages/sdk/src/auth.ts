@@ -1,5 +1,5 @@
-// `galley.auth`: register, sign in and out (password, the MFA step, OAuth), and who is signed in
-// (contract.md §3). In token mode the session token from login is kept (memory or the given
+// `galley.auth`: register, sign in and out (password, the MFA step, OAuth), who is signed in, and
+// the account flows that go by mail (password reset, verification, email change) (contract.md §3). In token mode the session token from login is kept (memory or the given
 // storage) and sent as Bearer; in cookie mode the browser keeps the httpOnly cookie and the SDK
 // never sees a token.
 
@@ -72,6 +72,47 @@ export class AuthApi {
       if (err instanceof GalleyError && err.status === 401) await this.transport.session.set(null);
       throw err;
     }
+  }
+
+  /**
+   * Changes the signed-in user's password, proving the current one. Every session of the user ends
+   * and the new one from the answer is kept.
+   */
+  async changePassword(currentPassword: string, password: string, options: { signal?: AbortSignal } = {}): Promise<AuthResponse> {
+    return this.keep(await this.transport.json<AuthResponse>('POST', '/api/v1/auth/password', { body: { currentPassword, password }, signal: options.signal }));
+  }
+
+  /** Mails a password reset link if the account exists; resolves alike either way. */
+  async requestPasswordReset(email: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.transport.send('POST', '/api/v1/auth/password-reset', { body: { email }, signal: options.signal });
+  }
+
+  /** Sets a new password with the token from the reset link's `#token=` fragment; every session of the user ends. */
+  async resetPassword(token: string, password: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.transport.send('POST', '/api/v1/auth/password-reset/confirm', { body: { token, password }, signal: options.signal });
+  }
+
+  /** Mails a verification link: to the signed-in user, or to the account of `email`. */
+  async requestVerification(email?: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.transport.send('POST', '/api/v1/auth/verify-email', { body: email === undefined ? {} : { email }, signal: options.signal });
+  }
+
+  /** Verifies the address with the token from the verification link. */
+  async verifyEmail(token: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.transport.send('POST', '/api/v1/auth/verify-email/confirm', { body: { token }, signal: options.signal });
+  }
+
+  /**
+   * Asks to move the signed-in user to a new address, proving the current password; nothing
+   * changes until the link mailed to the new address is followed (`confirmEmailChange`).
+   */
+  async requestEmailChange(email: string, currentPassword: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.transport.send('POST', '/api/v1/auth/email-change', { body: { email, currentPassword }, signal: options.signal });
+  }
+
+  /** Moves the account to the new address with the token from the link mailed there. */
+  async confirmEmailChange(token: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.transport.send('POST', '/api/v1/auth/email-change/confirm', { body: { token }, signal: options.signal });
   }
 
   /** The kept session token (null when signed out, and always in cookie mode). */
