@@ -77,6 +77,21 @@ await describeEachDialect('change log', (dialect) => {
     assert.equal(await headNow(), start + 1);
   });
 
+  test('a new account appends a users create with the record the API shows a superuser, never its secrets', async () => {
+    const start = await headNow();
+    const register = (email: string) => t.request('POST', '/api/v1/auth/register', { body: { email, password: 'a long and unusual passphrase', name: 'Rae' }, token: null });
+    const created = await register('rae@example.com');
+    assert.equal(created.status, 201, created.text);
+    assert.equal((await register('RAE@example.com')).status, 409, 'a taken address adds no change');
+    const changes = await all(start);
+    assert.deepEqual(changes.map((c) => [c.action, c.collection, c.recordId]), [['create', 'users', created.body.user.id]]);
+    const shown = await t.request('GET', `/api/v1/collections/users/records/${created.body.user.id}`);
+    assert.equal(shown.status, 200);
+    // With the email, as for any users record: realtime hides it from all but the owner (visibleRecord).
+    assert.deepEqual(changes[0]!.record, shown.body);
+    assert.doesNotMatch(JSON.stringify(changes[0]), /password|argon2|"roles"|"verified"/);
+  });
+
   test('a batch appends one change per operation with consecutive numbers', async () => {
     const start = await headNow();
     const batch = await t.request('POST', '/api/v1/batch', {

@@ -8,6 +8,7 @@ import { createApp, createLogger, VERSION } from '../app.ts';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { ApiError } from '../core/api-error.ts';
 import { AuthService } from '../core/auth.ts';
+import { ChangeLog } from '../core/changes.ts';
 import { CollectionService } from '../core/collections.ts';
 import { connectDatabase } from '../db/connect.ts';
 import { DatabaseUnavailableError } from '../db/database.ts';
@@ -71,7 +72,7 @@ async function adminCreate(argv: string[]): Promise<void> {
     await migrateSystemTables(db);
     const collections = new CollectionService(db, checkRule);
     await collections.load();
-    const auth = new AuthService(db, collections);
+    const auth = new AuthService(db, collections, new ChangeLog(db, config.changesRetention));
     const user = await auth.createUser({ email, password: await readPassword(), roles: ['admin'], verified: true });
     process.stdout.write(`superuser ${user.email} created (id ${user.id})\n`);
   } finally {

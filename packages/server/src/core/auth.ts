@@ -16,6 +16,7 @@ import { dummyPasswordHash, hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, 
 import { newRecordId, rowToRecord, selectColumns } from './record-rows.ts';
 import { validateRecordBody } from './record-validation.ts';
 import { SessionStore, type SessionMeta } from './sessions.ts';
+import type { ChangeLog } from './changes.ts';
 import { encodeValue } from '../db/column-types.ts';
 import { quoteIdent as q, SqlParams, UniqueViolationError, type Database, type Queryable, type Transaction } from '../db/database.ts';
 
@@ -28,6 +29,8 @@ export { hashToken };
 const NO_PASSWORD = '';
 
 type StoredUser = AuthUser & { passwordHash: string };
+
+const isTransaction = (via: Queryable | Transaction): via is Transaction => 'afterCommit' in via;
 
 export const emailTaken = () => new ApiError('conflict', 'an account with this email exists', [{ field: 'email', code: 'not_unique', message: 'is taken' }]);
 
@@ -45,6 +48,8 @@ export class AuthService {
   constructor(
     private readonly db: Database,
     private readonly collections: CollectionService,
+    /** New accounts are record creates of `users`: realtime, webhooks and the read cache hear of them. */
+    private readonly changes: ChangeLog,
     readonly audit: AuditLog = new AuditLog(db),
     readonly limiter: RateLimiter = new RateLimiter(new MemoryRateLimitStore()),
   ) {
@@ -79,7 +84,7 @@ export class AuthService {
    */
   async createUser(
     input: { email: unknown; password: unknown; profile?: Record<string, unknown>; roles?: string[]; verified?: boolean },
-    via: Queryable = this.db,
+    via: Queryable | Transaction = this.db,
   ): Promise<AuthUser> {
     const users = this.collections.require('users');
     const errors = [];
@@ -101,13 +106,22 @@ export class AuthService {
       cols.push(q(f.name));
       vals.push(p.add(encodeValue(f, profile.values[f.name], this.db.dialect)));
     }
-    try {
-      await via.run(`INSERT INTO "users" (${cols.join(', ')}) VALUES (${vals.join(', ')})`, p.values);
-    } catch (err) {
-      if (err instanceof UniqueViolationError) throw emailTaken();
-      throw err;
-    }
-    return AuthService.publicUser((await this.findUser('id', id, via))!);
+    const insert = async (tx: Transaction): Promise<AuthUser> => {
+      try {
+        await tx.run(`INSERT INTO "users" (${cols.join(', ')}) VALUES (${vals.join(', ')})`, p.values);
+      } catch (err) {
+        if (err instanceof UniqueViolationError) throw emailTaken();
+        throw err;
+      }
+      const read = new SqlParams(this.db.dialect);
+      const row = await tx.get(`SELECT ${selectColumns(users, 'u')} FROM "users" u WHERE u."id" = ${read.add(id)}`, read.values);
+      // The record as the records API shows it (with the email, which realtime shows only to its
+      // owner): the hash, roles and verified flag never reach the change log.
+      const record = rowToRecord(users, row!, this.db.dialect);
+      this.changes.append(tx, users.name, 'create', record);
+      return { ...record, email: email.email, verified: input.verified ?? false, roles: input.roles ?? [] };
+    };
+    return isTransaction(via) ? insert(via) : this.db.transaction(insert);
   }
 
   /** Creates the superuser from configuration if no account has that email (an existing one is left as is). */
@@ -192,7 +206,7 @@ export class AuthService {
   async revokeSessions(userId: string, via: Queryable | Transaction = this.db): Promise<void> {
     await this.sessions.revokeAll(userId, undefined, via);
     // Inside a transaction the sessions are gone only once it commits: say so then.
-    if ('afterCommit' in via) via.afterCommit(() => void this.sessionsEnded({ userId }));
+    if (isTransaction(via)) via.afterCommit(() => void this.sessionsEnded({ userId }));
     else await this.sessionsEnded({ userId });
   }
 
