@@ -164,7 +164,18 @@ await describeEachDialect('change log', (dialect) => {
     assert.equal(await headNow(), start + 2);
   });
 
+  /** The webhook outbox (a durable consumer) has read every change: age-based pruning may take them all. */
+  async function outboxCaughtUp(): Promise<void> {
+    const outbox = t.app.services.webhookOutbox;
+    for (let i = 0; i < 500 && (await outbox.position()) < (await headNow()); i++) {
+      outbox.wake();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(await outbox.position(), await headNow());
+  }
+
   test('retention prunes beyond the row budget and by age; a reader from before the cut is told', async () => {
+    await outboxCaughtUp();
     const head = await headNow();
     const byRows = new ChangeLog(t.app.services.db, { hours: 24, rows: 3 });
     assert.equal(await byRows.prune(), head - 3);
@@ -180,5 +191,25 @@ await describeEachDialect('change log', (dialect) => {
     assert.equal(next.status, 201);
     // Numbering carries on from the head, never restarting after the log was emptied.
     assert.deepEqual((await log.read(head, 10)).changes.map((c) => c.seq), [head + 1]);
+  });
+
+  test('pruning by age keeps what a durable consumer has not read; the row budget does not wait for it', async () => {
+    await outboxCaughtUp();
+    const position = await headNow();
+    await t.app.services.webhookOutbox.stop();
+    try {
+      for (const title of ['unread 1', 'unread 2']) assert.equal((await t.request('POST', '/api/v1/collections/notes/records', { body: { title } })).status, 201);
+      const head = await headNow();
+      assert.equal(await t.app.services.webhookOutbox.position(), position, 'the stopped outbox has not read them');
+      const pruned = await log.prune(Date.now() + 25 * 3_600_000);
+      assert.ok(pruned > 0);
+      assert.deepEqual((await all(0)).map((c) => c.seq), [head - 1, head], 'everything older went; the unread two stayed');
+      assert.equal((await log.read(position, 10)).complete, true);
+      const byRows = new ChangeLog(t.app.services.db, { hours: 24, rows: 1 });
+      assert.equal(await byRows.prune(), 1);
+      assert.deepEqual((await all(0)).map((c) => c.seq), [head]);
+    } finally {
+      await t.app.services.webhookOutbox.start();
+    }
   });
 });

@@ -239,13 +239,16 @@ export class ChangeLog {
         const p = new SqlParams(tx.dialect);
         // The last number to drop: the newest among the oldest chunk that is too old, or whatever
         // lies beyond the row budget. Times grow with seq, so the oldest chunk is where old rows are.
-        const row = await tx.get<{ cut: number | null; head: number; pruned: number }>(
+        const row = await tx.get<{ cut: number | null; head: number; pruned: number; held: number | null }>(
           `SELECT h."seq" AS head, h."pruned" AS pruned, (
              SELECT MAX(o."seq") FROM (SELECT "seq", "time" FROM "_changes" ORDER BY "seq" LIMIT ${p.add(PRUNE_CHUNK)}) o WHERE o."time" < ${p.add(cutoff)}
-           ) AS cut FROM "_changes_head" h WHERE h."id" = 1`,
+           ) AS cut, (SELECT MIN("position") FROM "_change_consumers") AS held FROM "_changes_head" h WHERE h."id" = 1`,
           p.values,
         );
-        const byAge = row?.cut === null || row?.cut === undefined ? 0 : Number(row.cut);
+        // Age gives way to durable consumers (the webhook outbox after a long outage): what they have
+        // not read yet stays. The row budget does not, so a consumer that never moves cannot grow the log without bound.
+        const oldEnough = row?.cut === null || row?.cut === undefined ? 0 : Number(row.cut);
+        const byAge = row?.held === null || row?.held === undefined ? oldEnough : Math.min(oldEnough, Number(row.held));
         const byRows = Math.min(Number(row!.head) - this.retention.rows, Number(row!.pruned) + PRUNE_CHUNK);
         const cut = Math.max(byAge, byRows);
         if (cut <= Number(row!.pruned)) return 0;

@@ -52,6 +52,7 @@ export class WebhookOutbox {
 
   /** Creates the position at the current head on first start (webhooks hear of changes from then on), then catches up. */
   async start(): Promise<void> {
+    this.stopped = false;
     const head = await this.changes.head();
     const p = new SqlParams(this.db.dialect);
     await this.db.run(`INSERT INTO "_change_consumers" ("name", "position") VALUES (${p.add(WEBHOOK_CONSUMER)}, ${p.add(head)}) ON CONFLICT ("name") DO NOTHING`, p.values);
