@@ -407,7 +407,17 @@ await describeEachDialect('files', (dialect) => {
     assert.equal((await fetch(`${t.url}${url}?token=${bobs}`)).status, 404, 'a token does not bypass the view rule');
     const forged = issued.body.token.slice(0, -2) + (issued.body.token.endsWith('AA') ? 'BB' : 'AA');
     assert.equal((await fetch(`${t.url}${url}?token=${forged}`)).status, 401);
-    const expired = t.app.services.fileTokens.issue(alice.id, Date.now() - 10 * 60 * 1000).token;
+    const expired = t.app.services.fileTokens.issue({ userId: alice.id }, Date.now() - 10 * 60 * 1000).token;
     assert.equal((await fetch(`${t.url}${url}?token=${expired}`)).status, 401);
+
+    // A script with an API key renders a page with the file too; a revoked key's tokens die with it.
+    const key = await t.request('POST', '/api/v1/auth/api-keys', { body: { name: 'renderer', roles: ['admin'] } });
+    const plain = await t.request('POST', '/api/v1/auth/api-keys', { body: { name: 'no role', roles: [] } });
+    const keyToken = (await t.request('POST', '/api/v1/files/token', { token: key.body.secret })).body.token;
+    const plainToken = (await t.request('POST', '/api/v1/files/token', { token: plain.body.secret })).body.token;
+    assert.equal((await fetch(`${t.url}${url}?token=${keyToken}`)).status, 200, 'an admin key passes the view rule');
+    assert.equal((await fetch(`${t.url}${url}?token=${plainToken}`)).status, 404, 'a key without the role does not');
+    assert.equal((await t.request('DELETE', `/api/v1/auth/api-keys/${key.body.id}`)).status, 204);
+    assert.equal((await fetch(`${t.url}${url}?token=${keyToken}`)).status, 401);
   });
 });

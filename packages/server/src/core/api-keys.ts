@@ -135,6 +135,14 @@ export class ApiKeyService {
     return row.secret_hash;
   }
 
+  /** A key by its id (a file token names it), or null when it is revoked or expired. */
+  async byId(id: string): Promise<ApiKey | null> {
+    const p = new SqlParams(this.db.dialect);
+    const row = await this.db.get<ApiKeyRow>(`SELECT ${COLUMNS} FROM "_api_keys" WHERE "id" = ${p.add(id)}`, p.values);
+    const key = row && toInfo(row);
+    return key && !(key.expires && new Date(key.expires).getTime() <= Date.now()) ? key : null;
+  }
+
   /** The key a secret opens, or null when it is unknown, revoked or expired. */
   async authenticate(secret: string): Promise<ApiKey | null> {
     if (!API_KEY_PATTERN.test(secret)) return null;

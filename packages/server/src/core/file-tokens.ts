@@ -7,9 +7,14 @@ import crypto from 'node:crypto';
 /** Two minutes: long enough to render a page's images, short enough that a leaked URL soon dies. */
 export const FILE_TOKEN_TTL_SECONDS = 120;
 
+/** Whom a token speaks for: a user, an API key (a script rendering a page), or nobody (anonymous). */
+export type FileTokenSubject = { userId: string } | { apiKeyId: string } | null;
+
 interface Claims {
-  /** The user id, or null for an anonymous caller. */
+  /** The user id, or null for an anonymous caller (or an API key). */
   u: string | null;
+  /** The API key id, when a key asked for the token. */
+  k?: string;
   /** Expiry, in seconds since the epoch. */
   e: number;
 }
@@ -21,14 +26,15 @@ export class FileTokens {
     return crypto.createHmac('sha256', this.key).update(payload).digest('base64url');
   }
 
-  issue(userId: string | null, now = Date.now()): { token: string; expires: string } {
+  issue(subject: FileTokenSubject, now = Date.now()): { token: string; expires: string } {
     const e = Math.floor(now / 1000) + FILE_TOKEN_TTL_SECONDS;
-    const payload = Buffer.from(JSON.stringify({ u: userId, e } satisfies Claims)).toString('base64url');
+    const claims: Claims = subject && 'apiKeyId' in subject ? { u: null, k: subject.apiKeyId, e } : { u: subject?.userId ?? null, e };
+    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
     return { token: `${payload}.${this.sign(payload)}`, expires: new Date(e * 1000).toISOString() };
   }
 
-  /** The user the token was issued to (null: anonymous), or undefined if it is forged or expired. */
-  verify(token: string, now = Date.now()): { userId: string | null } | undefined {
+  /** Whom the token was issued to, or undefined if it is forged or expired. */
+  verify(token: string, now = Date.now()): { subject: FileTokenSubject } | undefined {
     const dot = token.indexOf('.');
     if (dot <= 0 || token.length > 512) return undefined;
     const payload = token.slice(0, dot);
@@ -42,7 +48,8 @@ export class FileTokens {
       return undefined;
     }
     if (typeof claims.e !== 'number' || claims.e * 1000 <= now) return undefined;
+    if (claims.k !== undefined) return typeof claims.k === 'string' ? { subject: { apiKeyId: claims.k } } : undefined;
     if (claims.u !== null && typeof claims.u !== 'string') return undefined;
-    return { userId: claims.u };
+    return { subject: claims.u === null ? null : { userId: claims.u } };
   }
 }

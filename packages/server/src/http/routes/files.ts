@@ -4,6 +4,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../core/api-error.ts';
+import { apiKeyCaller, isApiKeyCaller } from '../../core/api-keys.ts';
 import type { AuthService } from '../../core/auth.ts';
 import { callerFor, type Caller } from '../../core/caller.ts';
 import type { CollectionService } from '../../core/collections.ts';
@@ -71,18 +72,27 @@ export async function fileRoutes(app: FastifyInstance, deps: FileRouteDeps): Pro
   const { files, records, collections, auth, tokens, storage } = deps;
 
   app.post('/api/v1/files/token', async (request, reply) => {
-    const issued = tokens.issue(request.caller.user?.id ?? null);
+    const user = request.caller.user;
+    const issued = tokens.issue(user === null ? null : isApiKeyCaller(user) ? { apiKeyId: user.id } : { userId: user.id });
     return reply.header('cache-control', 'no-store').send(issued);
   });
 
   /** Who asks: the token's user when `?token=` is given (it is how <img> tags authenticate), else the request's caller. */
   async function callerOf(request: FastifyRequest, token: string | undefined): Promise<Caller> {
     if (token === undefined) return request.caller;
+    const invalid = () => new ApiError('unauthenticated', 'the file token is invalid or expired; get a new one from POST /api/v1/files/token');
     const claims = tokens.verify(token);
-    if (!claims) throw new ApiError('unauthenticated', 'the file token is invalid or expired; get a new one from POST /api/v1/files/token');
-    if (claims.userId === null) return callerFor(null);
-    const user = await auth.userById(claims.userId);
-    if (!user) throw new ApiError('unauthenticated', 'the file token is invalid or expired; get a new one from POST /api/v1/files/token');
+    if (!claims) throw invalid();
+    const { subject } = claims;
+    if (subject === null) return callerFor(null);
+    // Looked up again: a deleted user's or a revoked key's tokens die with them.
+    if ('apiKeyId' in subject) {
+      const key = await auth.apiKeys.byId(subject.apiKeyId);
+      if (!key) throw invalid();
+      return callerFor(apiKeyCaller(key));
+    }
+    const user = await auth.userById(subject.userId);
+    if (!user) throw invalid();
     return callerFor(user);
   }
 
