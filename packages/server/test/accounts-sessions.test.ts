@@ -110,6 +110,7 @@ await describeEachDialect('sessions, CSRF and CORS', (dialect) => {
     const read = await t.request('GET', '/api/v1/health', { token: null, headers: { origin: APP_ORIGIN } });
     assert.equal(read.headers.get('access-control-allow-origin'), APP_ORIGIN);
     assert.match(read.headers.get('access-control-expose-headers') ?? '', /etag/i);
+    assert.match(read.headers.get('access-control-expose-headers') ?? '', /idempotent-replayed/i, 'a page can tell a replayed create');
     assert.equal((await t.request('GET', '/api/v1/health', { token: null, headers: { origin: EVIL } })).headers.get('access-control-allow-origin'), null);
   });
 });

@@ -101,7 +101,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
     origin: (origin, callback) => callback(null, origin !== undefined && allowedOrigins.has(origin)),
     credentials: true,
     methods: ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE'],
-    exposedHeaders: ['etag', 'location', 'retry-after', 'x-request-id', 'upload-offset', 'upload-length', 'tus-resumable'],
+    exposedHeaders: ['etag', 'location', 'idempotent-replayed', 'retry-after', 'x-request-id', 'upload-offset', 'upload-length', 'tus-resumable'],
     maxAge: 600,
   });
   // Bodies over 1 KB go out as br or gzip when the client accepts them. Brotli at quality 4 costs
