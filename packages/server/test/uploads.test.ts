@@ -5,9 +5,12 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import * as tus from 'tus-js-client';
+import { StorageUploadStore } from '../src/core/upload-store.ts';
 import { describeEachDialect } from '../src/testing/databases.ts';
 import { pngImage } from '../src/testing/files.ts';
 import { createTestApp, type TestApp } from '../src/testing/test-app.ts';
@@ -109,6 +112,57 @@ await describeEachDialect('resumable uploads', (dialect) => {
     const again = await t.request('POST', '/api/v1/collections/papers/records', { token: alice, body: { attachment: { upload: id } } });
     assert.equal(again.status, 400);
     assert.equal(again.body.errors[0].code, 'unknown_upload');
+  });
+
+  test('one PATCH larger than a part is stored as several parts; a cut one keeps what arrived; a stale offset is refused', async () => {
+    const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'galley-parts-'));
+    const PART = 64 * 1024;
+    const store = new StorageUploadStore(t.app.services.db, t.app.services.storage, staging, 3_600_000, PART);
+    const data = crypto.randomBytes(200 * 1024);
+    const chunks = function* (bytes: Buffer) {
+      for (let at = 0; at < bytes.length; at += 16 * 1024) yield bytes.subarray(at, at + 16 * 1024);
+    };
+    const stagedFiles: number[] = [];
+    /** Counts the staging files while the store reads each chunk: never more than the one part. */
+    const watched = (bytes: Buffer, cutAfter?: number) =>
+      Readable.from(
+        (function* () {
+          let sent = 0;
+          for (const chunk of chunks(bytes)) {
+            if (cutAfter !== undefined && sent >= cutAfter) throw new Error('connection reset');
+            stagedFiles.push(fs.readdirSync(staging).length);
+            sent += chunk.length;
+            yield chunk;
+          }
+        })(),
+      );
+    const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
+
+    await t.app.services.uploads.created('partsone', null, data.length, 'big.bin');
+    assert.equal(await store.write(watched(data), 'partsone', 0), data.length);
+    assert.deepEqual((await store.getUpload('partsone')).offset, data.length);
+    const sizes = (await t.app.services.db.all<{ size: number }>(`SELECT "size" FROM "_upload_parts" WHERE "upload_id" = ${dialect === 'postgres' ? '$1' : '?'} ORDER BY "offset"`, ['partsone'])).map((r) => Number(r.size));
+    assert.deepEqual(sizes, [PART, PART, PART, 200 * 1024 - 3 * PART]);
+    assert.ok(Math.max(...stagedFiles) <= 1, `staging held ${Math.max(...stagedFiles)} files at once`);
+    const back: Buffer[] = [];
+    for await (const chunk of store.read('partsone')) back.push(chunk as Buffer);
+    assert.equal(sha(Buffer.concat(back)), sha(data));
+
+    await t.app.services.uploads.created('partscut', null, data.length, 'cut.bin');
+    const cut = 7 * 16 * 1024; // a whole part, then 48 KiB of the next
+    await assert.rejects(store.write(watched(data, cut), 'partscut', 0));
+    assert.equal((await store.getUpload('partscut')).offset, cut, 'the whole part and the rest that arrived were kept');
+    assert.equal(await store.write(watched(data.subarray(cut)), 'partscut', cut), data.length, 'and the upload resumes there');
+    const resumed: Buffer[] = [];
+    for await (const chunk of store.read('partscut')) resumed.push(chunk as Buffer);
+    assert.equal(sha(Buffer.concat(resumed)), sha(data));
+
+    // Another request already stored offset 0 of this upload: this one is stale, and leaves nothing behind.
+    await assert.rejects(store.write(watched(data), 'partsone', 0), (err: { status_code?: number }) => err.status_code === 409);
+    assert.deepEqual(fs.readdirSync(staging), [], 'no staging file is left');
+    await store.remove('partsone');
+    await store.remove('partscut');
+    fs.rmSync(staging, { recursive: true, force: true });
   });
 
   test('uploads join a multiple field and replace a single one, by their ids in the JSON body', async () => {

@@ -4,16 +4,19 @@
 // request, so with several instances any of them takes the next PATCH of an upload, HEAD on any
 // of them tells the same offset, and the finished file is read back as its parts in order.
 //
-// A PATCH is received into the staging folder first and stored once it ends — also when the
-// client stops midway, so a resumed upload continues from the last byte that arrived. Two PATCHes
+// A PATCH is received into the staging folder and stored as parts of at most `partBytes` (a
+// 500 MB PATCH is several parts, so staging never holds more than one part of any request), and
+// what arrived is stored also when the client stops midway, so a resumed upload continues from
+// the last byte that arrived. Two PATCHes
 // racing for one offset (two instances, no shared lock) are told apart by the parts' primary key:
 // the loser's bytes are dropped and it answers 409, as tus does for a stale offset.
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { DataStore, ERRORS, Upload } from '@tus/server';
 import { SqlParams, type Database } from '../db/database.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -24,12 +27,24 @@ interface PartRow {
   key: string;
 }
 
+/** 64 MiB: few enough parts for a large file, little enough staging disk per request. */
+export const DEFAULT_PART_BYTES = 64 * 1024 * 1024;
+
+/** The staging file of the part being received. */
+interface StagedPart {
+  file: string;
+  stream: fs.WriteStream;
+  size: number;
+  error?: unknown;
+}
+
 export class StorageUploadStore extends DataStore {
   constructor(
     private readonly db: Database,
     private readonly storage: Storage,
     private readonly stagingDir: string,
     private readonly expiryMs: number,
+    private readonly partBytes = DEFAULT_PART_BYTES,
   ) {
     super();
     // Expiry is the periodic job of core/uploads.ts, over the `_uploads` rows.
@@ -44,25 +59,57 @@ export class StorageUploadStore extends DataStore {
   }
 
   override async write(readable: Readable, id: string, offset: number): Promise<number> {
-    const temp = path.join(this.stagingDir, `upload-${crypto.randomBytes(8).toString('hex')}`);
-    let received = 0;
-    const count = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        received += chunk.length;
-        done(null, chunk);
-      },
-    });
-    let interrupted: unknown;
+    let stored = 0;
+    let part: StagedPart | undefined;
+    /** Stores the staged part (if it holds anything) at the next offset, and deletes its file. */
+    const keep = async () => {
+      if (!part) return;
+      const staged = part;
+      part = undefined;
+      try {
+        staged.stream.end();
+        await finished(staged.stream);
+        if (staged.size > 0) await this.keepPart(id, offset + stored, staged.file, staged.size);
+        stored += staged.size;
+      } finally {
+        await fs.promises.rm(staged.file, { force: true });
+      }
+    };
+    const chunks = (readable as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    let interrupted = false;
     try {
-      await pipeline(readable, count, fs.createWriteStream(temp, { mode: 0o600 })).catch((err: unknown) => {
-        interrupted = err;
-      });
-      if (received > 0) await this.keepPart(id, offset, temp, received);
-    } finally {
-      await fs.promises.rm(temp, { force: true });
+      for (;;) {
+        let next: IteratorResult<Buffer>;
+        try {
+          next = await chunks.next();
+        } catch {
+          // The client went away: what arrived is still kept below.
+          interrupted = true;
+          break;
+        }
+        if (next.done) break;
+        part ??= this.stage();
+        part.size += next.value.length;
+        if (!part.stream.write(next.value)) await once(part.stream, 'drain');
+        if (part.error) throw part.error;
+        // A stale offset (409) or a storage failure ends the request here, as it would at the end.
+        if (part.size >= this.partBytes) await keep();
+      }
+      await keep();
+    } catch (err) {
+      readable.destroy();
+      if (part) await fs.promises.rm(part.file, { force: true });
+      throw err;
     }
     if (interrupted) throw ERRORS.FILE_WRITE_ERROR;
-    return offset + received;
+    return offset + stored;
+  }
+
+  private stage(): StagedPart {
+    const file = path.join(this.stagingDir, `upload-${crypto.randomBytes(8).toString('hex')}`);
+    const staged: StagedPart = { file, stream: fs.createWriteStream(file, { mode: 0o600 }), size: 0 };
+    staged.stream.on('error', (err) => (staged.error = err));
+    return staged;
   }
 
   private async keepPart(id: string, offset: number, file: string, size: number): Promise<void> {
