@@ -74,9 +74,8 @@ export class UploadService {
     storage: Storage,
     stagingDir: string,
     readonly expiryMs: number,
-    partBytes?: number,
   ) {
-    this.store = new StorageUploadStore(db, storage, stagingDir, expiryMs, partBytes);
+    this.store = new StorageUploadStore(db, storage, stagingDir, expiryMs);
     jobs.registerPeriodic(JOB_EXPIRE_UPLOADS, Math.min(expiryMs / 4, 60 * 60 * 1000), async () => void (await this.expire()));
   }
 
