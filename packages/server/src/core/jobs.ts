@@ -7,7 +7,7 @@
 // claimed again (at-least-once: handlers are written to be safe to repeat).
 
 import crypto from 'node:crypto';
-import os from 'node:os';
+import { ClaimLoop, newWorkerId } from './claim-loop.ts';
 import { SqlParams, type Database, type Transaction } from '../db/database.ts';
 
 export type JobHandler = (payload: unknown, job: { id: string; attempt: number }) => Promise<void>;
@@ -60,19 +60,23 @@ export interface DeadJob {
 }
 
 export class JobQueue {
-  readonly workerId = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
+  readonly workerId = newWorkerId();
   readonly #handlers = new Map<string, Registration>();
-  readonly #running = new Set<Promise<void>>();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #loop: ClaimLoop<ClaimedJob>;
   #started = false;
-  #stopping = false;
-  #ticking = false;
-  #again = false;
 
   constructor(
     private readonly db: Database,
     private readonly options: JobQueueOptions,
-  ) {}
+  ) {
+    this.#loop = new ClaimLoop({
+      concurrency: options.concurrency,
+      pollMs: options.pollMs,
+      claim: (limit) => this.claim(limit),
+      run: (job) => this.run(job),
+      onError: (err) => options.onError(err, { id: '', kind: 'claim', attempt: 0 }),
+    });
+  }
 
   register(kind: string, handler: JobHandler): void {
     this.#handlers.set(kind, { handler });
@@ -120,53 +124,17 @@ export class JobQueue {
       if (registration.everyMs !== undefined) await this.enqueue(kind, {}, { uniqueKey: `periodic:${kind}` });
     }
     await this.db.listen(CHANNEL, () => this.wake());
-    this.wake();
+    this.#loop.start();
   }
 
   /** Stops claiming, and resolves once the jobs this worker is running have finished. */
   async stop(): Promise<void> {
-    this.#stopping = true;
-    clearTimeout(this.#timer);
-    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+    await this.#loop.stop();
   }
 
   /** Looks for due jobs now rather than at the next poll. */
   wake(): void {
-    if (!this.#started || this.#stopping) return;
-    void this.tick();
-  }
-
-  private async tick(): Promise<void> {
-    if (this.#ticking) {
-      this.#again = true;
-      return;
-    }
-    this.#ticking = true;
-    clearTimeout(this.#timer);
-    try {
-      do {
-        this.#again = false;
-        const free = this.options.concurrency - this.#running.size;
-        if (free <= 0 || this.#stopping) break;
-        const jobs = await this.claim(free);
-        for (const job of jobs) this.track(this.run(job));
-        if (jobs.length === free) this.#again = true;
-      } while (this.#again && !this.#stopping);
-    } catch (err) {
-      // The database did not answer: the next poll tries again.
-      this.options.onError(err, { id: '', kind: 'claim', attempt: 0 });
-    } finally {
-      this.#ticking = false;
-      if (!this.#stopping) this.#timer = setTimeout(() => void this.tick(), this.options.pollMs).unref();
-    }
-  }
-
-  private track(run: Promise<void>): void {
-    this.#running.add(run);
-    void run.finally(() => {
-      this.#running.delete(run);
-      this.wake();
-    });
+    this.#loop.wake();
   }
 
   /** Takes up to `limit` due jobs (queued and due, or running with a lapsed lease) for this worker. */

@@ -7,8 +7,8 @@
 // delivery is then attempted again (at-least-once: receivers deduplicate on the delivery id).
 
 import crypto from 'node:crypto';
-import os from 'node:os';
 import { Agent, request } from 'undici';
+import { ClaimLoop, newWorkerId } from './claim-loop.ts';
 import type { WebhookConfig } from '../config/config.ts';
 import type { WebhookTargets } from './webhook-targets.ts';
 import { WEBHOOK_DELIVERIES_CHANNEL, type WebhookService } from './webhooks.ts';
@@ -50,15 +50,11 @@ interface Outcome {
 }
 
 export class WebhookSender {
-  readonly workerId = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
+  readonly workerId = newWorkerId();
   readonly #agent: Agent;
-  readonly #running = new Set<Promise<void>>();
   readonly #leaseMs: number;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #loop: ClaimLoop<Claimed>;
   #started = false;
-  #stopping = false;
-  #ticking = false;
-  #again = false;
 
   constructor(
     private readonly db: Database,
@@ -76,6 +72,13 @@ export class WebhookSender {
     });
     // Longer than any attempt can take, so a live attempt is never taken over.
     this.#leaseMs = 2 * options.timeoutMs + 1000;
+    this.#loop = new ClaimLoop({
+      concurrency: options.concurrency,
+      pollMs: POLL_MS,
+      claim: (limit) => this.claim(limit),
+      run: (delivery) => this.attempt(delivery),
+      onError: options.onError,
+    });
   }
 
   get maxAttempts(): number {
@@ -86,52 +89,17 @@ export class WebhookSender {
     if (this.#started) return;
     this.#started = true;
     await this.db.listen(WEBHOOK_DELIVERIES_CHANNEL, () => this.wake());
-    this.wake();
+    this.#loop.start();
   }
 
   /** Stops claiming, waits for the attempts in flight, closes connections. */
   async stop(): Promise<void> {
-    this.#stopping = true;
-    clearTimeout(this.#timer);
-    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+    await this.#loop.stop();
     await this.#agent.close();
   }
 
   wake(): void {
-    if (!this.#started || this.#stopping) return;
-    void this.tick();
-  }
-
-  private async tick(): Promise<void> {
-    if (this.#ticking) {
-      this.#again = true;
-      return;
-    }
-    this.#ticking = true;
-    clearTimeout(this.#timer);
-    try {
-      do {
-        this.#again = false;
-        const free = this.options.concurrency - this.#running.size;
-        if (free <= 0 || this.#stopping) break;
-        const claimed = await this.claim(free);
-        for (const delivery of claimed) this.track(this.attempt(delivery));
-        if (claimed.length === free) this.#again = true;
-      } while (this.#again && !this.#stopping);
-    } catch (err) {
-      this.options.onError(err);
-    } finally {
-      this.#ticking = false;
-      if (!this.#stopping) this.#timer = setTimeout(() => void this.tick(), POLL_MS).unref();
-    }
-  }
-
-  private track(run: Promise<void>): void {
-    this.#running.add(run);
-    void run.finally(() => {
-      this.#running.delete(run);
-      this.wake();
-    });
+    this.#loop.wake();
   }
 
   /** Takes up to `limit` due deliveries of active webhooks: waiting and due, or with a lapsed lease. */
