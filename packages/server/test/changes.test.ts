@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ChangeLog, type Change } from '../src/core/changes.ts';
 import { describeEachDialect } from '../src/testing/databases.ts';
-import { createTestApp, type TestApp } from '../src/testing/test-app.ts';
+import { createTestApp, webhookOutboxCaughtUp, type TestApp } from '../src/testing/test-app.ts';
 
 const NOTES = {
   name: 'notes',
@@ -164,18 +164,8 @@ await describeEachDialect('change log', (dialect) => {
     assert.equal(await headNow(), start + 2);
   });
 
-  /** The webhook outbox (a durable consumer) has read every change: age-based pruning may take them all. */
-  async function outboxCaughtUp(): Promise<void> {
-    const outbox = t.app.services.webhookOutbox;
-    for (let i = 0; i < 500 && (await outbox.position()) < (await headNow()); i++) {
-      outbox.wake();
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.equal(await outbox.position(), await headNow());
-  }
-
   test('retention prunes beyond the row budget and by age; a reader from before the cut is told', async () => {
-    await outboxCaughtUp();
+    await webhookOutboxCaughtUp(t);
     const head = await headNow();
     const byRows = new ChangeLog(t.app.services.db, { hours: 24, rows: 3 });
     assert.equal(await byRows.prune(), head - 3);
@@ -194,7 +184,7 @@ await describeEachDialect('change log', (dialect) => {
   });
 
   test('pruning by age keeps what a durable consumer has not read; the row budget does not wait for it', async () => {
-    await outboxCaughtUp();
+    await webhookOutboxCaughtUp(t);
     const position = await headNow();
     await t.app.services.webhookOutbox.stop();
     try {

@@ -115,3 +115,17 @@ export async function createSignedInUser(t: TestApp, email: string, password = '
   if (login.status !== 200) throw new Error(`login of ${email} failed: ${login.status} ${login.text}`);
   return { id: user.id, token: login.body.token };
 }
+
+/**
+ * Waits until the webhook outbox (a durable change-log consumer) has read every change: until then,
+ * age-based pruning keeps what it has not read, so a suite that prunes "everything" waits here first.
+ */
+export async function webhookOutboxCaughtUp(t: TestApp): Promise<void> {
+  const { webhookOutbox: outbox, changes } = t.app.services;
+  for (let i = 0; i < 500 && (await outbox.position()) < (await changes.head()); i++) {
+    outbox.wake();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const [position, head] = [await outbox.position(), await changes.head()];
+  if (position < head) throw new Error(`the webhook outbox stayed at ${position}, behind the head ${head}`);
+}
