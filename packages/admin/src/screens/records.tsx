@@ -68,6 +68,11 @@ export function RecordsScreen({ name }: { name: string }) {
   return <RecordsTable name={name} def={def} state={state} />;
 }
 
+/** A facet value narrows the filter in place: it is added to what is there, not put instead of it. */
+function narrowed(filter: string, term: string): string {
+  return filter.trim() === '' ? term : `(${filter}) && ${term}`;
+}
+
 function formatValue(value: unknown): string {
   if (value === null || value === undefined || value === '') return '—';
   if (Array.isArray(value)) return value.length ? value.map(formatValue).join(', ') : '—';
@@ -307,7 +312,7 @@ function RecordsTable({ name, def, state }: { name: string; def: CollectionDef |
                   {counts.map((c, i) =>
                     'value' in c ? (
                       <li key={i}>
-                        <button type="button" className="link" onClick={() => go({ filter: `${field} ${def?.fields.find((f) => f.name === field)?.multiple ? '?=' : '='} ${galley.filter`${c.value}`}` })}>
+                        <button type="button" className="link" onClick={() => go({ filter: narrowed(state.filter, `${field} ${def?.fields.find((f) => f.name === field)?.multiple ? '?=' : '='} ${galley.filter`${c.value}`}`) })}>
                           {String(c.value)}
                         </button>{' '}
                         <span className="hint">{c.count}</span>
