@@ -1,7 +1,7 @@
 // The dashboard shell: the sign-in gate, then the header, the collection navigation and the screen
 // the URL names. Routes are matched here, in one list, so the whole map of the app is on one page.
 
-import type { ReactNode } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { Link, navigate, useLocation } from './router.tsx';
 import { describeError } from './problems.ts';
 import { isSuperuser, useNeedsSuperuser, useSession, useSessionUpdate } from './session.ts';
@@ -15,6 +15,9 @@ import { AuditScreen } from './screens/audit.tsx';
 import { OperationsScreen } from './screens/operations.tsx';
 import { ConnectionBanner } from './components/connection-banner.tsx';
 import { RecordsScreen } from './screens/records.tsx';
+
+// The record editor's controls (relation picker, uploads) load with the first record opened.
+const RecordEditorScreen = lazy(() => import('./screens/record-editor.tsx').then((m) => ({ default: m.RecordEditorScreen })));
 
 type Route =
   | { screen: 'collections' }
@@ -61,6 +64,12 @@ function Screen({ route }: { route: Route }): ReactNode {
       return <OperationsScreen />;
     case 'records':
       return <RecordsScreen key={route.name} name={route.name} />;
+    case 'record':
+      return (
+        <Suspense fallback={<p className="page-status" role="status">Loading…</p>}>
+          <RecordEditorScreen key={`${route.name}/${route.id ?? ''}`} name={route.name} id={route.id} />
+        </Suspense>
+      );
     case 'not-found':
     default:
       return (
