@@ -19,6 +19,8 @@ const STEP_CHANGES = 200;
 /** Delivery rows per INSERT statement (well below SQLite's 32,766 parameters). */
 const INSERT_CHUNK = 100;
 const POLL_MS = 5000;
+/** With no active webhook, the position moves to the head at most this often (a write per commit would double the writes). */
+const IDLE_ADVANCE_MS = 1000;
 
 /** What a receiver gets (docs/webhooks.md), stored as the text that is signed and sent. */
 export interface WebhookPayload {
@@ -43,6 +45,8 @@ export class WebhookOutbox {
   private again = false;
   private stopped = false;
   private pollTimer: NodeJS.Timeout | undefined;
+  /** When the position last moved to the head with no webhook to deliver to. */
+  private idleAdvanced = 0;
 
   constructor(
     private readonly db: Database,
@@ -100,6 +104,9 @@ export class WebhookOutbox {
 
   /** One transaction: claim the position, read a batch, insert its deliveries, move on. True when a full batch was taken. */
   private async step(): Promise<boolean> {
+    // Idle (no active webhook) and moved on recently: a plain read instead of a write transaction.
+    // The position only holds back pruning, so lagging a second (or a poll) behind costs nothing.
+    if (Date.now() - this.idleAdvanced < IDLE_ADVANCE_MS && !(await this.db.get(`SELECT 1 AS "one" FROM "_webhooks" WHERE "status" = 'active' LIMIT 1`))) return false;
     return this.db.transaction(async (tx) => {
       const p = new SqlParams(tx.dialect);
       const lock = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
@@ -107,11 +114,23 @@ export class WebhookOutbox {
       // Another instance holds the position: it is making these deliveries.
       if (!row) return false;
       const position = Number(row.position);
+      const webhooks = await this.activeWebhooks(tx);
+      // Nothing to deliver to: move to the head without reading (and parsing) the changes. A
+      // webhook created later starts from the head of its own creation (`from_seq`) anyway.
+      if (webhooks.length === 0) {
+        const u = new SqlParams(tx.dialect);
+        await tx.run(
+          `UPDATE "_change_consumers" SET "position" = h."seq" FROM "_changes_head" h WHERE h."id" = 1 AND "name" = ${u.add(WEBHOOK_CONSUMER)} AND "position" < h."seq"`,
+          u.values,
+        );
+        tx.afterCommit(() => void (this.idleAdvanced = Date.now()));
+        return false;
+      }
       const { changes, complete } = await this.changes.read(position, STEP_CHANGES, tx);
       // The outbox fell behind the log's retention (it was stopped for longer than that): say so, and go on from what is left.
       if (!complete) this.options.onError(new Error(`the change log was pruned past the webhook outbox's position ${position}: those changes are not delivered`));
       if (changes.length === 0) return false;
-      const made = await this.insertDeliveries(tx, changes, await this.activeWebhooks(tx));
+      const made = await this.insertDeliveries(tx, changes, webhooks);
       const u = new SqlParams(tx.dialect);
       await tx.run(`UPDATE "_change_consumers" SET "position" = ${u.add(changes.at(-1)!.seq)} WHERE "name" = ${u.add(WEBHOOK_CONSUMER)}`, u.values);
       if (made > 0) {
@@ -128,7 +147,6 @@ export class WebhookOutbox {
   }
 
   private async insertDeliveries(tx: Transaction, changes: Change[], webhooks: ActiveWebhook[]): Promise<number> {
-    if (webhooks.length === 0) return 0;
     const now = new Date().toISOString();
     const rows: unknown[][] = [];
     for (const change of changes) {
