@@ -89,6 +89,25 @@ await describeEachDialect('jobs', (dialect) => {
     }
   });
 
+  test('a stopped worker claims nothing until started again', async () => {
+    const q = queue(db);
+    const seen: unknown[] = [];
+    q.register('held', async (payload) => void seen.push(payload));
+    await q.start();
+    try {
+      await q.stop();
+      await q.enqueue('held', { n: 1 });
+      q.wake();
+      await sleep(200);
+      assert.deepEqual(seen, [], 'held while stopped');
+      await q.start();
+      await until(() => seen.length === 1, 'the job after the second start');
+      assert.deepEqual(seen, [{ n: 1 }]);
+    } finally {
+      await q.stop();
+    }
+  });
+
   test('a job enqueued in a rolled-back transaction never exists', async () => {
     const q = queue(db);
     let ran = 0;

@@ -116,14 +116,18 @@ export class JobQueue {
     await this.db.transaction((tx) => this.enqueueIn(tx, kind, payload, options));
   }
 
-  /** Starts working: periodic jobs are put in the queue, then due jobs run as they come. */
+  /**
+   * Starts working: periodic jobs are put in the queue, then due jobs run as they come. After
+   * stop() it starts claiming again (a suite holds the worker to look at work half done).
+   */
   async start(): Promise<void> {
-    if (this.#started) return;
-    this.#started = true;
-    for (const [kind, registration] of this.#handlers) {
-      if (registration.everyMs !== undefined) await this.enqueue(kind, {}, { uniqueKey: `periodic:${kind}` });
+    if (!this.#started) {
+      this.#started = true;
+      for (const [kind, registration] of this.#handlers) {
+        if (registration.everyMs !== undefined) await this.enqueue(kind, {}, { uniqueKey: `periodic:${kind}` });
+      }
+      await this.db.listen(CHANNEL, () => this.wake());
     }
-    await this.db.listen(CHANNEL, () => this.wake());
     this.#loop.start();
   }
 
