@@ -92,6 +92,9 @@ export async function createTestApp(dialect: TestDialect = 'sqlite', env: Record
     request,
     async restart() {
       await test.app.close();
+      // fetch's pool drops a kept-alive socket to the old server only once it has read that
+      // server's close: give it a moment, or the next request may go out on a dead socket.
+      await new Promise((resolve) => setTimeout(resolve, 50));
       test.app = await start(new URL(url).port);
       await test.app.listen();
     },
