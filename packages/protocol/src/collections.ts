@@ -49,4 +49,12 @@ export interface CollectionDef {
   system?: boolean;
   created?: string;
   updated?: string;
+  /**
+   * In responses only, for a collection with `search` fields: whether its full-text index is
+   * complete or still being built in the background (after `search` changed). Ignored on input.
+   */
+  searchIndex?: SearchIndexState;
 }
+
+/** `building`: searches find only the `indexed` records so far; `total` is the count when the build began. */
+export type SearchIndexState = { state: 'ready' } | { state: 'building'; indexed: number; total: number };

@@ -31,6 +31,7 @@ import { FileTokens } from './core/file-tokens.ts';
 import { FileService } from './core/files.ts';
 import { UploadService } from './core/uploads.ts';
 import { DEFAULT_JOB_OPTIONS, JobQueue } from './core/jobs.ts';
+import { SearchIndexBuilder } from './core/search-builds.ts';
 import { RecordService } from './core/records.ts';
 import { SearchInsights } from './core/search-insights.ts';
 import { MfaService } from './core/mfa.ts';
@@ -80,6 +81,7 @@ export interface Services {
   bus: Bus;
   realtime: RealtimeHub;
   jobs: JobQueue;
+  searchBuilds: SearchIndexBuilder;
   files: FileService;
   fileTokens: FileTokens;
   uploads: UploadService;
@@ -157,6 +159,8 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     });
     const files = new FileService(db, storage, jobs, collections, path.join(config.dataDir, 'staging'));
     collections.follow(files);
+    const searchBuilds = new SearchIndexBuilder(db, jobs, config.searchBuildChunk);
+    collections.follow(searchBuilds);
     const fileTokens = new FileTokens(secret.key('file-tokens'));
     const uploads = new UploadService(db, jobs, storage, files.stagingDir, config.uploadExpiryHours * 3_600_000);
     const records = new RecordService(db, collections, changes, files, searchInsights);
@@ -221,7 +225,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const ruleTester = new RuleTester(collections, auth, (def, ids) => records.findByIds(def, ids));
     const users = new UserDirectory(db, collections, auth);
     const services: Services = {
-      db, collections, records, auth, firstRun, ruleTester, users, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, files, fileTokens, uploads, metrics, readCache, searchInsights,
+      db, collections, records, auth, firstRun, ruleTester, users, mfa, signIn, oauth, secret, changes, storage, bus, realtime, jobs, searchBuilds, files, fileTokens, uploads, metrics, readCache, searchInsights,
       mailer, accountMail, registration, webhooks, webhookOutbox, webhookSender,
     };
     const http = await buildHttpServer(services, {

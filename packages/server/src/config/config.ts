@@ -27,6 +27,8 @@ export interface GalleyConfig {
   uploadExpiryHours: number;
   /** GALLEY_JOB_CONCURRENCY: background jobs (thumbnails, cleanup) run at once by this instance. */
   jobConcurrency: number;
+  /** GALLEY_SEARCH_BUILD_CHUNK: rows a background search-index build indexes per transaction. */
+  searchBuildChunk: number;
   /** GALLEY_SECRET; absent: generated once and kept in the database (core/secrets.ts). */
   secret?: string;
   /** SMTP_URL; absent: mails are written to `<dataDir>/mail/`. */
@@ -239,6 +241,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     dbPoolSize: parsePositiveInt('GALLEY_DB_POOL_SIZE', env.GALLEY_DB_POOL_SIZE ?? '10'),
     uploadExpiryHours: parsePositiveInt('GALLEY_UPLOAD_EXPIRY_HOURS', env.GALLEY_UPLOAD_EXPIRY_HOURS ?? '24'),
     jobConcurrency: parsePositiveInt('GALLEY_JOB_CONCURRENCY', env.GALLEY_JOB_CONCURRENCY ?? '2'),
+    searchBuildChunk: parsePositiveInt('GALLEY_SEARCH_BUILD_CHUNK', env.GALLEY_SEARCH_BUILD_CHUNK ?? '2000'),
     secret,
     smtpUrl: parseSmtpUrl(env.SMTP_URL),
     mailFrom: env.GALLEY_MAIL_FROM || `Galley <no-reply@${new URL(publicUrl).hostname}>`,

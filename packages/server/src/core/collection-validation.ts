@@ -52,8 +52,9 @@ export function validateCollectionInput(input: unknown, ctx: ValidateContext): C
   const add = (field: string, code: string, message: string) => errors.push({ field, code, message });
   if (!isPlainObject(input)) throw ApiError.validation([{ field: '', code: 'invalid_type', message: 'must be an object' }]);
 
+  // A definition as read back (with its read-only system, created, updated, searchIndex) is accepted; those are ignored.
   for (const key of Object.keys(input)) {
-    if (!['name', 'fields', 'indexes', 'search', 'rules', 'system', 'created', 'updated'].includes(key)) add(key, 'unknown_property', 'is not a collection property');
+    if (!['name', 'fields', 'indexes', 'search', 'rules', 'system', 'created', 'updated', 'searchIndex'].includes(key)) add(key, 'unknown_property', 'is not a collection property');
   }
 
   const name = input.name ?? ctx.current?.name;

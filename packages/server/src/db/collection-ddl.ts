@@ -7,7 +7,7 @@ import type { CollectionDef, FieldDef, IndexDef } from '../core/collection-model
 import { convertValue } from '../core/field-conversion.ts';
 import { columnType, decodeValue, encodeValue, timestampColumnType } from './column-types.ts';
 import { quoteIdent as q, SqlParams, UniqueViolationError, type Dialect, type Queryable } from './database.ts';
-import { createSearchIndex, dropSearchIndex, searchIndexChanges } from './search-ddl.ts';
+import { createSearchIndex, dropSearchIndex, searchIndexChanges, startSearchIndexBuild } from './search-ddl.ts';
 
 /** Account columns of the built-in `users` table; never exposed as record fields. */
 export function accountColumnsSql(dialect: Dialect): string[] {
@@ -98,7 +98,8 @@ export async function migrateCollectionTable(tx: Queryable, before: CollectionDe
   const touchesRename = (index: IndexDef, side: 'from' | 'to') => index.fields.some((f) => renames.some((r) => r[side] === f));
 
   // Indexes go first: SQLite cannot drop or retype a column an index still covers. The search index
-  // is rebuilt (here, in the migration's transaction) only when what it covers changes.
+  // is remade only when what it covers changes; its rows are indexed afterwards, in chunks, by a
+  // build (core/search-builds.ts), not in this transaction.
   const rebuildSearch = searchIndexChanges(before, after, d);
   if (rebuildSearch) await dropSearchIndex(tx, before);
   for (const [name, index] of beforeIndexes) {
@@ -124,7 +125,7 @@ export async function migrateCollectionTable(tx: Queryable, before: CollectionDe
   for (const [name, index] of afterIndexes) {
     if (renamedTable || !beforeIndexes.has(name) || touchesRename(index, 'to')) await createIndex(tx, after, index);
   }
-  if (rebuildSearch) await createSearchIndex(tx, after);
+  if (rebuildSearch) await startSearchIndexBuild(tx, after);
 }
 
 async function retypeColumn(tx: Queryable, table: string, old: FieldDef, field: FieldDef): Promise<void> {

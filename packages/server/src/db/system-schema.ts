@@ -322,6 +322,28 @@ CREATE TABLE "_changes_pending" (
 `
         : 'SELECT 1',
   },
+  {
+    // Background builds of full-text indexes (core/search-builds.ts, db/search-ddl.ts): one row per
+    // collection whose index is being built; gone once it is complete. `build` names the build, so a
+    // job of a build that was replaced stops; `upto` is how far it got — SQLite: the last rowid in
+    // the FTS5 index (the triggers keep only rows up to it); PostgreSQL: the last id backfilled.
+    version: 11,
+    sql: (d) => {
+      const ts = timestampColumnType(d);
+      return `
+CREATE TABLE "_search_builds" (
+  "collection" TEXT PRIMARY KEY,
+  "build" TEXT NOT NULL,
+  "phase" TEXT NOT NULL CHECK ("phase" IN ('rows', 'index')),
+  "upto" ${d === 'postgres' ? 'TEXT' : 'INTEGER'} NOT NULL,
+  "indexed" BIGINT NOT NULL,
+  "total" BIGINT NOT NULL,
+  "started" ${ts} NOT NULL,
+  "updated" ${ts} NOT NULL
+);
+`;
+    },
+  },
   // Steps are appended in version order as capabilities land (3 accounts).
 ];
 

@@ -125,7 +125,7 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(accountAdminRoutes, { auth: services.auth, records: services.records, directory: services.users });
   await app.register(apiKeyRoutes, { auth: services.auth });
   await app.register(oauthRoutes, { oauth: services.oauth, secureCookies: options.secureCookies });
-  await app.register(collectionRoutes, { collections: services.collections });
+  await app.register(collectionRoutes, { collections: services.collections, searchBuilds: services.searchBuilds });
   await app.register(ruleRoutes, { tester: services.ruleTester });
   await app.register(fileRoutes, {
     files: services.files, records: services.records, collections: services.collections, auth: services.auth, tokens: services.fileTokens, storage: services.storage,

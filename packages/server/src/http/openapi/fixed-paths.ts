@@ -186,8 +186,24 @@ export function fixedSchemas(users: CollectionDef | undefined): Record<string, O
         system: { type: 'boolean', readOnly: true, description: 'Built in (`users`): cannot be deleted or renamed.' },
         created: { type: 'string', format: 'date-time', readOnly: true },
         updated: { type: 'string', format: 'date-time', readOnly: true },
+        searchIndex: ref('schemas', 'SearchIndexState'),
       },
-      examples: [COLLECTION_EXAMPLE],
+      examples: [{ ...COLLECTION_EXAMPLE, searchIndex: { state: 'ready' } }],
+    },
+    SearchIndexState: {
+      type: 'object',
+      readOnly: true,
+      description:
+        'Only for collections with `search` fields. After `search` changes the index is built in the background: while `building`, ' +
+        '`search=` finds only the records indexed so far; `total` is the record count when the build began (records created meanwhile add to both).',
+      required: ['state'],
+      properties: {
+        state: { type: 'string', enum: ['ready', 'building'] },
+        indexed: { type: 'integer', minimum: 0, description: 'Only while building: records indexed so far.' },
+        total: { type: 'integer', minimum: 0, description: 'Only while building.' },
+      },
+      additionalProperties: false,
+      examples: [{ state: 'building', indexed: 120000, total: 1000000 }],
     },
     NewCollectionDefinition: {
       type: 'object', required: ['name'], properties: collectionProperties(), examples: [COLLECTION_EXAMPLE],
@@ -470,7 +486,9 @@ export function fixedPaths(): Record<string, OpenApiObject> {
       },
       patch: {
         operationId: 'updateCollection', tags: ['Collections'], summary: 'Change a collection, migrating its table in place', security: REQUIRED_AUTH,
-        description: `${SUPERUSER_NOTE} A new unique index over duplicate values is \`409 conflict\`.`,
+        description:
+          `${SUPERUSER_NOTE} A new unique index over duplicate values is \`409 conflict\`. When \`search\` (or a searched field's name or type, or the ` +
+          "collection's name) changes, the answer comes at once and the full-text index is built in the background: see `searchIndex`.",
         requestBody: { required: true, content: jsonContent(ref('schemas', 'CollectionDefinitionChanges')) },
         responses: {
           200: { description: 'The new definition.', content: jsonContent(ref('schemas', 'CollectionDefinition')) },
