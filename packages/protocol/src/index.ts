@@ -5,3 +5,4 @@ export * from './collections.ts';
 export * from './errors.ts';
 export * from './records.ts';
 export * from './realtime.ts';
+export * from './webhooks.ts';

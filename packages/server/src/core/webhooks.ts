@@ -4,7 +4,7 @@
 // Deliveries are made by core/webhook-outbox.ts and sent by core/webhook-sender.ts.
 
 import crypto from 'node:crypto';
-import type { FieldError } from '@galley/protocol';
+import type { DeliveryPage, DeliveryStatus, FieldError, Webhook, WebhookDelivery, WebhookStatus } from '@galley/protocol';
 import { ApiError } from './api-error.ts';
 import type { ChangeAction, ChangeLog } from './changes.ts';
 import type { CollectionService } from './collections.ts';
@@ -12,9 +12,6 @@ import { badCursor, packCursor, unpackCursor } from './record-query.ts';
 import { seal, unseal } from './sealing.ts';
 import type { WebhookTargets } from './webhook-targets.ts';
 import { SqlParams, type Database, type Queryable } from '../db/database.ts';
-
-export type WebhookStatus = 'active' | 'disabled';
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'dead';
 
 /** The database notification that deliveries are due (heard by every instance's sender). */
 export const WEBHOOK_DELIVERIES_CHANNEL = 'galley_webhook_deliveries';
@@ -25,34 +22,6 @@ export const MAX_WEBHOOK_DESCRIPTION = 500;
 export const MAX_DELIVERY_PAGE = 100;
 /** Why a webhook was turned off by a superuser (the sender writes its own reason). */
 export const DISABLED_BY_SUPERUSER = 'disabled by a superuser';
-
-export interface Webhook {
-  id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  enabled: boolean;
-  status: WebhookStatus;
-  disabledReason: string | null;
-  /** Consecutive dead deliveries; at GALLEY_WEBHOOK_DISABLE_AFTER the webhook is disabled. */
-  failures: number;
-  created: string;
-  updated: string;
-}
-
-export interface WebhookDelivery {
-  id: string;
-  event: string;
-  seq: number;
-  status: DeliveryStatus;
-  attempts: number;
-  responseStatus: number | null;
-  error: string | null;
-  durationMs: number | null;
-  created: string;
-  lastAttemptAt: string | null;
-  nextAttemptAt: string | null;
-}
 
 interface WebhookRow {
   id: string;
@@ -219,7 +188,7 @@ export class WebhookService {
   }
 
   /** A page of a webhook's deliveries, newest first. */
-  async deliveries(id: string, options: { limit?: number; cursor?: string }): Promise<{ items: WebhookDelivery[]; nextCursor: string | null }> {
+  async deliveries(id: string, options: { limit?: number; cursor?: string }): Promise<DeliveryPage> {
     await this.get(id);
     const limit = options.limit ?? 20;
     const p = new SqlParams(this.db.dialect);
