@@ -1,6 +1,6 @@
 // createClient(): one object per Galley server. It owns the transport (fetch, session) and hands
 // out the parts: `auth`, `collection(name)` (records and their realtime subscriptions, over one
-// shared socket), `collections`, `users`, `audit`, `metrics`, `apiKeys` and `setup` (admin), `files`, `batch`, `filter`.
+// shared socket), `collections`, `users`, `audit`, `metrics`, `apiKeys`, `webhooks` and `setup` (admin), `files`, `batch`, `filter`.
 
 import type { BaseRecord, BatchOperation, BatchResult } from '@galley/protocol';
 import { AuditApi, MetricsApi, UsersApi } from './admin.ts';
@@ -14,6 +14,7 @@ import { RecordCollection } from './records.ts';
 import { Session, type TokenStorage } from './session.ts';
 import { SetupApi } from './setup.ts';
 import { Transport, type RequestOptions } from './transport.ts';
+import { WebhooksApi } from './webhooks.ts';
 
 export interface ClientOptions {
   /** Defaults to the global fetch (browsers, Node ≥ 18, Deno, Bun, React Native). */
@@ -46,6 +47,8 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
   readonly users: UsersApi;
   readonly audit: AuditApi;
   readonly metrics: MetricsApi;
+  /** Signed deliveries of record changes to your URLs, and their delivery log: superusers only. */
+  readonly webhooks: WebhooksApi;
   /** The first run: creating the first superuser. */
   readonly setup: SetupApi;
   /** The tagged template that quotes values for filters: galley.filter`title ~ ${q}`. */
@@ -70,6 +73,7 @@ export class GalleyClient<S extends Schema = Record<string, BaseRecord>> {
     this.users = new UsersApi(this.transport);
     this.audit = new AuditApi(this.transport);
     this.metrics = new MetricsApi(this.transport);
+    this.webhooks = new WebhooksApi(this.transport);
     this.setup = new SetupApi(this.transport);
   }
 

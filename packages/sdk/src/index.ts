@@ -15,7 +15,9 @@ export type { RealtimeEvent, SubscribeOptions, WebSocketConstructor, WebSocketLi
 export { RecordCollection, type CreateInput, type CreateOptions, type GetOptions, type ListOptions, type UpdateInput, type WriteOptions } from './records.ts';
 export { SetupApi } from './setup.ts';
 export type { TokenStorage } from './session.ts';
+export { WebhooksApi } from './webhooks.ts';
 export type { RequestOptions } from './transport.ts';
 export type { ApiKey, CreatedApiKey, NewApiKey, SessionInfo } from '@galley/protocol';
+export type { DeliveryPage, DeliveryStatus, Webhook, WebhookDelivery, WebhookInput, WebhookStatus, WebhookWithSecret } from '@galley/protocol';
 export type { AuditEntry, MetricsSummary, OperandTrace, RouteSummary, RuleTestAuth, RuleTestRequest, RuleTestResult, RuleTrace, RuleVerdict, SetupRequest, SetupStatus, UserPage } from '@galley/protocol';
 export type { AuthResponse, LoginResponse, MfaRequiredResponse, MfaStatus, TotpEnrolment, BaseRecord, BatchOperation, BatchResult, CollectionDef, ErrorCode, FieldDef, FieldError, ListResponse, Problem, User } from '@galley/protocol';
