@@ -1,5 +1,6 @@
 // Roles (only superusers set them; rules see them as @request.auth.roles; a change revokes the
-// user's sessions) and the audit log at GET /api/v1/audit (superusers; filter, sort, cursor).
+// user's sessions), the verified flag set by a superuser (ends no session), and the audit log at
+// GET /api/v1/audit (superusers; filter, sort, cursor).
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -88,5 +89,49 @@ await describeEachDialect('roles and the audit log', (dialect) => {
     assert.ok(pruned >= 1);
     const left = await t.request('GET', `/api/v1/audit?filter=${encodeURIComponent(`action = 'login.failed'`)}`);
     assert.equal(left.body.items.length, 0);
+  });
+
+  test('a superuser marks a user verified and unverified: audited, sessions kept; bad bodies change nothing', async () => {
+    const token = await login('eve@example.com');
+    const me = async () => (await t.request('GET', '/api/v1/auth/me', { token })).body.user;
+    assert.equal((await me()).verified, false);
+    const self = await t.request('PATCH', `/api/v1/auth/users/${eve.id}`, { body: { verified: true }, token });
+    assert.deepEqual([self.status, self.body.code], [403, 'forbidden'], 'a user cannot verify themself');
+    const bodies: Array<[unknown, string[]]> = [
+      [{ verified: 'yes' }, ['verified']],
+      [{ verified: 1 }, ['verified']],
+      [{ verified: null }, ['verified']],
+      [{}, ['body']],
+      [{ verified: true, email: 'x@example.com' }, ['email']],
+      [{ verified: 'no', roles: 'editor' }, ['roles', 'verified']],
+    ];
+    for (const [body, fields] of bodies) {
+      const bad = await t.request('PATCH', `/api/v1/auth/users/${eve.id}`, { body });
+      assert.deepEqual([bad.status, bad.body.code], [400, 'validation_failed'], JSON.stringify(body));
+      assert.deepEqual(bad.body.errors.map((e: { field: string }) => e.field).sort(), fields, JSON.stringify(body));
+    }
+    assert.equal((await me()).verified, false, 'nothing changed');
+    assert.equal((await t.request('PATCH', '/api/v1/auth/users/nosuchuser', { body: { verified: true } })).status, 404);
+
+    const verified = await t.request('PATCH', `/api/v1/auth/users/${eve.id}`, { body: { verified: true } });
+    assert.equal(verified.status, 200, verified.text);
+    assert.deepEqual([verified.body.user.verified, verified.body.user.roles], [true, ['editor']], 'roles untouched');
+    assert.equal((await me()).verified, true, 'the session lives on and sees the change');
+    const unverified = await t.request('PATCH', `/api/v1/auth/users/${eve.id}`, { body: { verified: false } });
+    assert.equal(unverified.body.user.verified, false);
+    assert.equal((await me()).verified, false);
+
+    // Entries of one millisecond have no order under sort=created: compare as a set.
+    const entries = await t.request('GET', `/api/v1/audit?filter=${encodeURIComponent(`action = 'verified.changed'`)}`);
+    assert.deepEqual(entries.body.items.map((e: { user: string; detail: unknown }) => JSON.stringify([e.user, e.detail])).sort(), [
+      JSON.stringify([eve.id, { before: false, after: true }]),
+      JSON.stringify([eve.id, { before: true, after: false }]),
+    ].sort());
+    assert.ok(entries.body.items.every((e: { actor: string | null }) => e.actor && e.actor !== eve.id), 'the superuser is the actor');
+
+    // Both at once: the roles change still ends the sessions.
+    const both = await t.request('PATCH', `/api/v1/auth/users/${eve.id}`, { body: { roles: [], verified: true } });
+    assert.deepEqual([both.status, both.body.user.roles, both.body.user.verified], [200, [], true]);
+    assert.equal((await t.request('GET', '/api/v1/auth/me', { token })).status, 401, 'roles changed: sessions revoked');
   });
 });

@@ -285,22 +285,33 @@ export class AuthService {
   }
 
   /**
-   * A superuser sets a user's roles. Every session of that user is revoked (rotation on privilege
-   * change): the next sign-in carries the new roles, and a stolen token does not keep the old ones.
+   * A superuser sets a user's roles, whether their email counts as verified, or both
+   * (`PATCH /auth/users/:id {roles?, verified?}`). A roles change revokes every session of that
+   * user (rotation on privilege change): the next sign-in carries the new roles, and a stolen token
+   * does not keep the old ones. `verified` alone ends no session: it grants no privilege of its own.
    */
-  async setRoles(actor: AuthUser, userId: string, roles: unknown, meta: SessionMeta): Promise<AuthUser> {
+  async updateAccount(actor: AuthUser, userId: string, input: Record<string, unknown>, meta: SessionMeta): Promise<AuthUser> {
     const errors: FieldError[] = [];
-    const next = validateRoles(roles, errors);
+    const roles = input.roles === undefined ? undefined : validateRoles(input.roles, errors);
+    const { verified } = input;
+    if (verified !== undefined && typeof verified !== 'boolean') errors.push({ field: 'verified', code: 'invalid_type', message: 'must be true or false' });
+    if (input.roles === undefined && verified === undefined) errors.push({ field: 'body', code: 'required', message: 'give roles, verified or both' });
     if (errors.length) throw ApiError.validation(errors);
     const before = await this.userById(userId);
     if (!before) throw ApiError.notFound('The user');
     const p = new SqlParams(this.db.dialect);
+    const sets = [`"updated" = ${p.add(new Date().toISOString())}`];
+    if (roles) sets.push(`"roles" = ${p.add(JSON.stringify(roles))}`);
+    if (verified !== undefined) sets.push(`"verified" = ${p.add(verified)}`);
     await this.db.transaction(async (tx) => {
-      await tx.run(`UPDATE "users" SET "roles" = ${p.add(JSON.stringify(next))}, "updated" = ${p.add(new Date().toISOString())} WHERE "id" = ${p.add(userId)}`, p.values);
-      await this.sessions.revokeAll(userId, undefined, tx);
+      await tx.run(`UPDATE "users" SET ${sets.join(', ')} WHERE "id" = ${p.add(userId)}`, p.values);
+      if (roles) await this.sessions.revokeAll(userId, undefined, tx);
     });
-    await this.sessionsEnded({ userId });
-    await this.audit.record({ action: 'roles.changed', user: userId, actor: actor.id, meta, detail: { before: before.roles, after: next } });
+    if (roles) {
+      await this.sessionsEnded({ userId });
+      await this.audit.record({ action: 'roles.changed', user: userId, actor: actor.id, meta, detail: { before: before.roles, after: roles } });
+    }
+    if (verified !== undefined) await this.audit.record({ action: 'verified.changed', user: userId, actor: actor.id, meta, detail: { before: before.verified, after: verified } });
     return (await this.userById(userId))!;
   }
 

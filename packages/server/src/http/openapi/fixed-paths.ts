@@ -124,10 +124,13 @@ export function fixedSchemas(users: CollectionDef | undefined): Record<string, O
         current: { type: 'boolean', description: 'The session of this request.' },
       },
     },
-    RolesChange: {
-      type: 'object', required: ['roles'], additionalProperties: false,
-      properties: { roles: { type: 'array', maxItems: 20, items: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' }, description: '`admin` makes a superuser.' } },
-      examples: [{ roles: ['editor'] }],
+    AccountChange: {
+      type: 'object', minProperties: 1, additionalProperties: false,
+      properties: {
+        roles: { type: 'array', maxItems: 20, items: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' }, description: '`admin` makes a superuser. Setting roles revokes every session of the user.' },
+        verified: { type: 'boolean', description: 'Whether the email counts as verified (`@request.auth.verified`); ends no session.' },
+      },
+      examples: [{ roles: ['editor'] }, { verified: true }],
     },
     AuditEntry: {
       type: 'object',
@@ -428,8 +431,10 @@ export function fixedPaths(): Record<string, OpenApiObject> {
     '/api/v1/auth/users/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 64 } }],
       patch: {
-        operationId: 'setUserRoles', tags: ['Auth'], summary: 'Set a user\'s roles', description: `${SUPERUSER_NOTE} Every session of the user is revoked (they sign in again with the new roles).`, security: REQUIRED_AUTH,
-        requestBody: { required: true, content: jsonContent(ref('schemas', 'RolesChange')) },
+        operationId: 'updateUserAccount', tags: ['Auth'], summary: 'Set a user\'s roles or verified flag',
+        description: `${SUPERUSER_NOTE} At least one of \`roles\` and \`verified\`. A roles change revokes every session of the user (they sign in again with the new roles); \`verified\` alone ends none. Audited as \`roles.changed\` and \`verified.changed\`.`,
+        security: REQUIRED_AUTH,
+        requestBody: { required: true, content: jsonContent(ref('schemas', 'AccountChange')) },
         responses: { 200: { description: 'The user.', content: jsonContent(ref('schemas', 'CurrentUser')) }, ...errorResponses(400, 401, 403, 404, 413, 415) },
       },
     },

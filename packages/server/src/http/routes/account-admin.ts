@@ -1,5 +1,5 @@
 // Superuser endpoints for accounts: listing users with their account fields (`GET /auth/users`),
-// setting a user's roles (`PATCH /auth/users/:id`), ending their sessions
+// setting a user's roles or verified flag (`PATCH /auth/users/:id`), ending their sessions
 // (`DELETE /auth/users/:id/sessions`) and reading the audit log (`GET /audit`, listed with the
 // record list machinery: filter, sort, cursor, fields).
 
@@ -18,7 +18,8 @@ const userListQuery = {
   properties: { search: { type: 'string', maxLength: 254 }, cursor: { type: 'string', maxLength: 400 }, limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' } },
   additionalProperties: false,
 } as const;
-const rolesBody = { type: 'object', required: ['roles'], properties: { roles: {} }, additionalProperties: false } as const;
+// Unknown keys are refused here; the values are checked by AuthService.updateAccount.
+const accountBody = { type: 'object', properties: { roles: {}, verified: {} }, additionalProperties: false } as const;
 
 export async function accountAdminRoutes(app: FastifyInstance, deps: { auth: AuthService; records: RecordService; directory: UserDirectory }): Promise<void> {
   app.get('/api/v1/auth/users', { schema: { querystring: userListQuery } }, async (request, reply) => {
@@ -35,10 +36,10 @@ export async function accountAdminRoutes(app: FastifyInstance, deps: { auth: Aut
     return reply.code(204).send();
   });
 
-  app.patch('/api/v1/auth/users/:id', { schema: { params: byId, body: rolesBody } }, async (request) => {
+  app.patch('/api/v1/auth/users/:id', { schema: { params: byId, body: accountBody } }, async (request) => {
     requireSuperuser(request);
     const { id } = request.params as { id: string };
-    const user = await deps.auth.setRoles(request.caller.user!, id, (request.body as { roles: unknown }).roles, sessionMeta(request));
+    const user = await deps.auth.updateAccount(request.caller.user!, id, request.body as Record<string, unknown>, sessionMeta(request));
     return { user };
   });
 
