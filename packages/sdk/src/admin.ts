@@ -1,5 +1,6 @@
 // What superusers manage besides collections (docs/accounts.md, docs/operations.md): accounts with
-// their roles (`galley.users`), the audit log (`galley.audit`) and the metrics (`galley.metrics`).
+// their roles and verified flag (`galley.users`), the audit log (`galley.audit`) and the metrics
+// (`galley.metrics`).
 
 import type { AuditEntry, ListResponse, MetricsSummary, User, UserPage } from '@galley/protocol';
 import { apiPath, type Transport } from './transport.ts';
@@ -17,6 +18,11 @@ export class UsersApi {
   /** Sets a user's roles (`admin` makes a superuser); every session of theirs is revoked. */
   async setRoles(id: string, roles: string[], options: Options = {}): Promise<User> {
     return (await this.transport.json<{ user: User }>('PATCH', apiPath('auth', 'users', id), { body: { roles }, signal: options.signal })).user;
+  }
+
+  /** Whether the user's email counts as verified (`@request.auth.verified`); ends no session. */
+  async setVerified(id: string, verified: boolean, options: Options = {}): Promise<User> {
+    return (await this.transport.json<{ user: User }>('PATCH', apiPath('auth', 'users', id), { body: { verified }, signal: options.signal })).user;
   }
 
   /** Ends every session of the user at once. */

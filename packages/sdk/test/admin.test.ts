@@ -54,7 +54,7 @@ await describeEachDialect('sdk: superuser parts', (dialect) => {
   });
   after(async () => t?.close());
 
-  test('users: list with search and cursor, set roles, revoke sessions', async () => {
+  test('users: list with search and cursor, set roles, set verified, revoke sessions', async () => {
     const page = await admin.users.list({ search: 'zoe' });
     assert.deepEqual(page.items.map((u) => [u.email, u.verified, u.roles]), [['zoe@example.com', false, []]]);
     const first = await admin.users.list({ limit: 1 });
@@ -64,6 +64,13 @@ await describeEachDialect('sdk: superuser parts', (dialect) => {
     const zoe = createClient(t.url);
     await zoe.auth.login('zoe@example.com', PASSWORD);
     await rejectsWith(zoe.users.list(), 403, 'forbidden');
+    assert.equal((await admin.users.setVerified(userId, true)).verified, true);
+    assert.equal((await zoe.auth.me()).verified, true, 'her session lives on');
+    assert.equal((await admin.users.setVerified(userId, false)).verified, false);
+    await rejectsWith(zoe.users.setVerified(userId, true), 403, 'forbidden');
+    const bad = await rejectsWith(admin.users.setVerified(userId, 'yes' as unknown as boolean), 400, 'validation_failed');
+    assert.deepEqual(bad.fieldErrors.map((f) => f.field), ['verified']);
+    await rejectsWith(admin.users.setVerified('nosuchuser', true), 404, 'not_found');
     await admin.users.revokeSessions(userId);
     await rejectsWith(zoe.auth.me(), 401, 'unauthenticated');
     await rejectsWith(admin.users.revokeSessions('nosuchuser'), 404, 'not_found');
