@@ -140,7 +140,7 @@ if (chromiumAvailable()) {
       assert.equal((await t.request('GET', '/api/v1/collections/posts')).status, 404);
     });
 
-    test('people: roles saved by keyboard (the user\'s sessions end); audit log filtered', async () => {
+    test('people: roles saved by keyboard (the user\'s sessions end), verified set and unset; audit log filtered', async () => {
       await page.getByRole('link', { name: 'People' }).click();
       await page.getByRole('heading', { name: 'People' }).waitFor();
       await page.getByRole('row', { name: /zed@example.com/ }).waitFor();
@@ -151,6 +151,14 @@ if (chromiumAvailable()) {
       await page.getByText('Roles saved; their sessions ended.').waitFor();
       const zed = await t.app.services.auth.userByEmail('zed@example.com');
       assert.deepEqual(zed?.roles, ['editor']);
+      // Verified by hand, and back; each is audited.
+      assert.equal(zed?.verified, false);
+      await page.getByRole('button', { name: 'Mark verified zed@example.com' }).click();
+      await page.getByText('Marked verified.').waitFor();
+      assert.equal((await t.app.services.auth.userByEmail('zed@example.com'))?.verified, true);
+      await page.getByRole('button', { name: 'Mark unverified zed@example.com' }).click();
+      await page.getByText('Marked unverified.').waitFor();
+      assert.equal((await t.app.services.auth.userByEmail('zed@example.com'))?.verified, false);
 
       await page.getByRole('link', { name: 'Audit log' }).click();
       await page.getByRole('textbox', { name: 'Filter' }).fill("action = 'roles.changed'");

@@ -1,5 +1,6 @@
 // People: the accounts with their roles (edited through PATCH /auth/users/:id, which ends the
-// user's sessions), whether they verified their email, and ending all of a user's sessions.
+// user's sessions), whether their email counts as verified (a superuser may set it; no session
+// ends), and ending all of a user's sessions.
 
 import { useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
@@ -27,7 +28,14 @@ function UserRow({ user }: { user: User }) {
   return (
     <tr>
       <th scope="row">{user.email}</th>
-      <td>{user.verified ? 'Verified' : 'Not verified'}</td>
+      <td>
+        <div className="row">
+          <span>{user.verified ? 'Verified' : 'Not verified'}</span>
+          <button type="button" onClick={() => act(() => galley.users.setVerified(user.id, !user.verified), user.verified ? 'Marked unverified.' : 'Marked verified.')}>
+            {user.verified ? 'Mark unverified' : 'Mark verified'}<span className="visually-hidden"> {user.email}</span>
+          </button>
+        </div>
+      </td>
       <td>
         <form className="row" onSubmit={(e) => { e.preventDefault(); void act(() => galley.users.setRoles(user.id, roles.split(',').map((r) => r.trim()).filter(Boolean)), 'Roles saved; their sessions ended.'); }}>
           <label>
