@@ -45,8 +45,10 @@ export function RecordEditorScreen({ name, id }: { name: string; id: string | nu
     queryKey: ['record', name, id],
     queryFn: ({ signal }) => loadVersion(name, id!, signal),
     enabled: id !== null,
-    // The form holds its own copy; a refetch must not reset what is being typed.
+    // The form holds its own copy; a refetch must not reset what is being typed. Opened again
+    // later, the record is fetched afresh (nothing kept), so an edit starts from its latest version.
     staleTime: Infinity,
+    gcTime: 0,
   });
   const error = collection.error ?? version.error;
   if (error)
