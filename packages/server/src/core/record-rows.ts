@@ -82,13 +82,13 @@ export function etagOfJson(json: string): string {
   return `"${crypto.hash('sha1', json, 'base64url').slice(0, 22)}"`;
 }
 
-/** Random record ids: 15 characters of [a-z0-9], ~77 bits. */
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const ID_LENGTH = 15;
 /** Random bytes drawn from the CSPRNG 4 KiB at a time: one call per id was a measurable part of a create. */
 const idPool = Buffer.alloc(ID_LENGTH * 273);
 let idPoolOffset = idPool.length;
 
+/** Random record ids: 15 characters of [a-z0-9], ~77 bits. */
 export function newRecordId(): string {
   if (idPoolOffset + ID_LENGTH > idPool.length) {
     crypto.randomFillSync(idPool);

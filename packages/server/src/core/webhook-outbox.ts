@@ -11,7 +11,7 @@
 import crypto from 'node:crypto';
 import type { Change, ChangeLog } from './changes.ts';
 import { matchesEvent, WEBHOOK_DELIVERIES_CHANNEL } from './webhooks.ts';
-import { SqlParams, type Database, type Transaction } from '../db/database.ts';
+import { SqlParams, type Database, type Queryable, type Transaction } from '../db/database.ts';
 
 export const WEBHOOK_CONSUMER = 'webhooks';
 /** Changes taken per transaction. */
@@ -106,7 +106,7 @@ export class WebhookOutbox {
   private async step(): Promise<boolean> {
     // Idle (no active webhook) and moved on recently: a plain read instead of a write transaction.
     // The position only holds back pruning, so lagging a second (or a poll) behind costs nothing.
-    if (Date.now() - this.idleAdvanced < IDLE_ADVANCE_MS && !(await this.db.get(`SELECT 1 AS "one" FROM "_webhooks" WHERE "status" = 'active' LIMIT 1`))) return false;
+    if (Date.now() - this.idleAdvanced < IDLE_ADVANCE_MS && (await this.activeWebhooks(this.db)).length === 0) return false;
     return this.db.transaction(async (tx) => {
       const p = new SqlParams(tx.dialect);
       const lock = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
@@ -141,8 +141,8 @@ export class WebhookOutbox {
     });
   }
 
-  private async activeWebhooks(tx: Transaction): Promise<ActiveWebhook[]> {
-    const rows = await tx.all<{ id: string; events: string; from_seq: number }>(`SELECT "id", "events", "from_seq" FROM "_webhooks" WHERE "status" = 'active'`);
+  private async activeWebhooks(q: Queryable): Promise<ActiveWebhook[]> {
+    const rows = await q.all<{ id: string; events: string; from_seq: number }>(`SELECT "id", "events", "from_seq" FROM "_webhooks" WHERE "status" = 'active'`);
     return rows.map((r) => ({ id: r.id, events: JSON.parse(r.events) as string[], fromSeq: Number(r.from_seq) }));
   }
 
