@@ -36,6 +36,11 @@ export interface CollectionLifecycle {
 /** The notification channel that announces a changed collection definition to other instances. */
 const COLLECTIONS_CHANNEL = 'galley_collections';
 
+/** A `_collections.definition` as read: text on SQLite, already parsed JSON on PostgreSQL. */
+export function parseStoredDefinition(value: unknown): CollectionDef {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as CollectionDef;
+}
+
 export class CollectionService {
   private readonly byName = new Map<string, CollectionDef>();
   private changeCount = 0;
@@ -61,7 +66,7 @@ export class CollectionService {
     const rows = await this.db.all<{ definition: unknown }>(`SELECT "definition" FROM "_collections" ORDER BY "name"`);
     this.byName.clear();
     for (const row of rows) {
-      const def = (typeof row.definition === 'string' ? JSON.parse(row.definition) : row.definition) as CollectionDef;
+      const def = parseStoredDefinition(row.definition);
       this.byName.set(def.name, def);
     }
     if (!this.byName.has('users')) {

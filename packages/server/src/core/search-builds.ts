@@ -5,7 +5,7 @@
 
 import type { SearchIndexState } from '@galley/protocol';
 import type { CollectionDef } from './collection-model.ts';
-import type { CollectionLifecycle } from './collections.ts';
+import { parseStoredDefinition, type CollectionLifecycle } from './collections.ts';
 import type { JobQueue } from './jobs.ts';
 import { SqlParams, type Database, type Queryable, type Transaction } from '../db/database.ts';
 import {
@@ -125,6 +125,5 @@ function stateOf(build: SearchBuild | undefined): SearchIndexState {
 async function storedDefinition(db: Queryable, name: string): Promise<CollectionDef | undefined> {
   const p = new SqlParams(db.dialect);
   const row = await db.get<{ definition: unknown }>(`SELECT "definition" FROM "_collections" WHERE "name" = ${p.add(name)}`, p.values);
-  if (!row) return undefined;
-  return (typeof row.definition === 'string' ? JSON.parse(row.definition) : row.definition) as CollectionDef;
+  return row ? parseStoredDefinition(row.definition) : undefined;
 }
