@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ensureAdminBuilt } from '../build/ensure-built.ts';
 import { describeEachDialect } from '../../server/src/testing/databases.ts';
+import { waitFor } from '../../server/src/testing/files.ts';
 import { createTestApp, type TestApp } from '../../server/src/testing/test-app.ts';
 import { CHROMIUM, chromiumAvailable, checkScreen, launch, openPage, signInAsAdmin } from './browser-helpers.ts';
 
@@ -23,13 +24,7 @@ const POSTS = {
 };
 
 /** Polls from Node: the page's CSP forbids the string evaluation waitForFunction would need. */
-async function until(check: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (check: () => Promise<boolean>, what: string) => waitFor(check, what, 15_000);
 const rowCount = (page: Page, n: number) => until(async () => (await page.locator('tbody tr[data-id]').count()) === n, `${n} rows`);
 const firstTitle = (page: Page, title: string) => until(async () => (await rowTitles(page))[0] === title, `first row ${title}`);
 
