@@ -7,6 +7,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { GalleyError, type CollectionDef, type FieldDef } from '@galley/sdk';
 import { galley } from '../client.ts';
+import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { ExpressionInput } from '../components/expression-input.tsx';
 import { draftOf, emptyField, FieldEditor, toFieldDef, type DraftField } from '../components/field-editor.tsx';
 import { describeError, fieldErrorFor } from '../problems.ts';
@@ -63,7 +64,7 @@ function Editor({ original }: { original: CollectionDef | null }) {
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
-  const confirmDelete = useRef<HTMLDialogElement>(null);
+  const [confirmingDelete, setConfirmingDelete] = useState(false);
   const errorBox = useRef<HTMLParagraphElement>(null);
 
   const fieldDefs: FieldDef[] = fields.map(toFieldDef);
@@ -102,7 +103,7 @@ function Editor({ original }: { original: CollectionDef | null }) {
   }
 
   async function remove() {
-    confirmDelete.current?.close();
+    setConfirmingDelete(false);
     setBusy(true);
     try {
       await galley.collections.delete(original!.name);
@@ -242,19 +243,14 @@ function Editor({ original }: { original: CollectionDef | null }) {
         <div className="row">
           <button type="submit" className="primary" disabled={busy}>{busy ? 'Saving…' : original ? 'Save changes' : 'Create collection'}</button>
           {original && !original.system && (
-            <button type="button" className="danger" onClick={() => confirmDelete.current?.showModal()} disabled={busy}>Delete collection</button>
+            <button type="button" className="danger" onClick={() => setConfirmingDelete(true)} disabled={busy}>Delete collection</button>
           )}
         </div>
       </form>
       {original && (
-        <dialog ref={confirmDelete} aria-labelledby="delete-title">
-          <h2 id="delete-title">Delete {original.name}?</h2>
+        <ConfirmDialog open={confirmingDelete} title={`Delete ${original.name}?`} confirmLabel={`Delete ${original.name}`} onConfirm={() => void remove()} onClose={() => setConfirmingDelete(false)}>
           <p>The collection and every one of its records and files are deleted. This cannot be undone.</p>
-          <div className="row">
-            <button type="button" autoFocus onClick={() => confirmDelete.current?.close()}>Cancel</button>
-            <button type="button" className="danger" onClick={remove}>Delete {original.name}</button>
-          </div>
-        </dialog>
+        </ConfirmDialog>
       )}
     </section>
   );

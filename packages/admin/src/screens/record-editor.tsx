@@ -11,6 +11,7 @@ import { GalleyError, type BaseRecord, type CollectionDef } from '@galley/sdk';
 import { galley } from '../client.ts';
 import { describeError } from '../problems.ts';
 import { Link, navigate } from '../router.tsx';
+import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { RecordField } from '../components/record-field.tsx';
 import { draftOf, toBody, type Draft, type DraftValue } from '../components/record-draft.ts';
 import { useCollection } from './records.tsx';
@@ -81,7 +82,6 @@ function RecordForm({ name, def, loaded }: { name: string; def: CollectionDef; l
   const [conflict, setConflict] = useState<Conflict | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const conflictDialog = useRef<HTMLDialogElement>(null);
-  const deleteDialog = useRef<HTMLDialogElement>(null);
   const hasProtectedFiles = def.fields.some((f) => f.type === 'file' && f.protected);
   const fileToken = useQuery({ queryKey: ['file-token'], queryFn: ({ signal }) => galley.files.token({ signal }), enabled: hasProtectedFiles && base !== null, staleTime: 60_000, refetchInterval: 90_000 });
   const uploading = Object.values(draft).some((v) => typeof v === 'object' && !Array.isArray(v) && v.uploads.some((u) => u.state !== 'done'));
@@ -172,13 +172,13 @@ function RecordForm({ name, def, loaded }: { name: string; def: CollectionDef; l
   async function remove() {
     try {
       await records.delete(base!.record.id, { ifMatch: base!.etag });
-      deleteDialog.current?.close();
+      setConfirmDelete(false);
       queries.removeQueries({ queryKey: ['record', name, base!.record.id] });
       void queries.invalidateQueries({ queryKey: ['records', name] });
       navigate(listPath(name));
     } catch (err) {
       setFormError(err instanceof GalleyError && err.status === 412 ? 'Someone changed this record since you opened it. Reload it to see their version before deleting.' : describeError(err));
-      deleteDialog.current?.close();
+      setConfirmDelete(false);
     }
   }
 
@@ -191,7 +191,7 @@ function RecordForm({ name, def, loaded }: { name: string; def: CollectionDef; l
       <div className="screen-head">
         <h1 id="record-title">{title}</h1>
         {base && (
-          <button type="button" className="danger" onClick={() => { setConfirmDelete(true); deleteDialog.current?.showModal(); }}>
+          <button type="button" className="danger" onClick={() => setConfirmDelete(true)}>
             Delete record
           </button>
         )}
@@ -252,18 +252,9 @@ function RecordForm({ name, def, loaded }: { name: string; def: CollectionDef; l
         )}
       </dialog>
 
-      <dialog ref={deleteDialog} aria-labelledby="delete-title" onClose={() => setConfirmDelete(false)}>
-        {confirmDelete && (
-          <div className="stack">
-            <h2 id="delete-title">Delete this record?</h2>
-            <p>It is deleted with its files. This cannot be undone.</p>
-            <div className="row">
-              <button type="button" className="danger" onClick={() => void remove()}>Delete</button>
-              <button type="button" onClick={() => deleteDialog.current?.close()} autoFocus>Cancel</button>
-            </div>
-          </div>
-        )}
-      </dialog>
+      <ConfirmDialog open={confirmDelete} title="Delete this record?" confirmLabel="Delete" onConfirm={() => void remove()} onClose={() => setConfirmDelete(false)}>
+        <p>It is deleted with its files. This cannot be undone.</p>
+      </ConfirmDialog>
     </section>
   );
 }

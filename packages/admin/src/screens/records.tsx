@@ -4,13 +4,14 @@
 // the cached page by id and the page is fetched again behind the shown rows (no flicker, no duplicates). Bulk delete goes through the batch
 // endpoint in one transaction.
 
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type FormEvent } from 'react';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { GalleyError, type BaseRecord, type CollectionDef, type ListResponse } from '@galley/sdk';
 import { galley } from '../client.ts';
 import { describeError } from '../problems.ts';
 import { Link, navigate, useLocation, withQuery } from '../router.tsx';
 import { ApiPreview } from '../components/api-preview.tsx';
+import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 
 const PAGE_SIZE = 20;
 /** The first page has no cursor; in the `back` list it is written as this. */
@@ -97,7 +98,6 @@ function RecordsTable({ name, def, state }: { name: string; def: CollectionDef |
   const [confirming, setConfirming] = useState(false);
   const [bulkError, setBulkError] = useState<string | null>(null);
   const [showColumns, setShowColumns] = useState(false);
-  const dialog = useRef<HTMLDialogElement>(null);
   const filterErrorId = useId();
 
   // Live: changes by anyone reach the page through the SDK's subscription.
@@ -152,7 +152,6 @@ function RecordsTable({ name, def, state }: { name: string; def: CollectionDef |
     try {
       await galley.batch([...selected].map((id) => ({ action: 'delete' as const, collection: name, id })));
       setSelected(new Set());
-      dialog.current?.close();
       setConfirming(false);
       await queries.invalidateQueries({ queryKey: ['records', name] });
     } catch (err) {
@@ -231,7 +230,6 @@ function RecordsTable({ name, def, state }: { name: string; def: CollectionDef |
                 onClick={() => {
                   setConfirming(true);
                   setBulkError(null);
-                  dialog.current?.showModal();
                 }}
               >
                 Delete selected
@@ -328,19 +326,16 @@ function RecordsTable({ name, def, state }: { name: string; def: CollectionDef |
 
       <ApiPreview collection={name} options={options} />
 
-      <dialog ref={dialog} aria-labelledby="bulk-title" onClose={() => setConfirming(false)}>
-        {confirming && (
-          <form method="dialog" className="stack" onSubmit={(e) => e.preventDefault()}>
-            <h2 id="bulk-title">Delete {selected.size} record{selected.size === 1 ? '' : 's'}?</h2>
-            <p>They are deleted in one transaction, with their files. This cannot be undone.</p>
-            {bulkError && <p role="alert" className="form-error">{bulkError}</p>}
-            <div className="row">
-              <button type="button" className="danger" onClick={() => void bulkDelete()}>Delete</button>
-              <button type="button" onClick={() => dialog.current?.close()} autoFocus>Cancel</button>
-            </div>
-          </form>
-        )}
-      </dialog>
+      <ConfirmDialog
+        open={confirming}
+        title={`Delete ${selected.size} record${selected.size === 1 ? '' : 's'}?`}
+        confirmLabel="Delete"
+        onConfirm={() => void bulkDelete()}
+        onClose={() => setConfirming(false)}
+        error={bulkError}
+      >
+        <p>They are deleted in one transaction, with their files. This cannot be undone.</p>
+      </ConfirmDialog>
     </section>
   );
 }
