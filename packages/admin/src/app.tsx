@@ -16,8 +16,11 @@ import { OperationsScreen } from './screens/operations.tsx';
 import { ConnectionBanner } from './components/connection-banner.tsx';
 import { RecordsScreen } from './screens/records.tsx';
 
-// The record editor's controls (relation picker, uploads) load with the first record opened.
+// Screens most visits never open load with their first use: the record editor's controls
+// (relation picker, uploads), and the webhooks.
 const RecordEditorScreen = lazy(() => import('./screens/record-editor.tsx').then((m) => ({ default: m.RecordEditorScreen })));
+const WebhooksScreen = lazy(() => import('./screens/webhooks.tsx').then((m) => ({ default: m.WebhooksScreen })));
+const WebhookDeliveriesScreen = lazy(() => import('./screens/webhook-deliveries.tsx').then((m) => ({ default: m.WebhookDeliveriesScreen })));
 
 type Route =
   | { screen: 'collections' }
@@ -27,6 +30,8 @@ type Route =
   | { screen: 'people' }
   | { screen: 'audit' }
   | { screen: 'operations' }
+  | { screen: 'webhooks' }
+  | { screen: 'webhook'; id: string }
   | { screen: 'records'; name: string }
   | { screen: 'record'; name: string; id: string | null }
   | { screen: 'not-found' };
@@ -37,6 +42,7 @@ export function matchRoute(path: string): Route {
   if (parts.length === 1 && parts[0] === 'people') return { screen: 'people' };
   if (parts.length === 1 && parts[0] === 'audit') return { screen: 'audit' };
   if (parts.length === 1 && parts[0] === 'operations') return { screen: 'operations' };
+  if (parts[0] === 'webhooks' && parts.length <= 2) return parts.length === 1 ? { screen: 'webhooks' } : { screen: 'webhook', id: parts[1]! };
   if (parts[0] !== 'collections') return { screen: 'not-found' };
   const name = parts[1]!;
   if (parts.length === 2) return name === 'new' ? { screen: 'collection-new' } : { screen: 'records', name };
@@ -62,14 +68,14 @@ function Screen({ route }: { route: Route }): ReactNode {
       return <AuditScreen />;
     case 'operations':
       return <OperationsScreen />;
+    case 'webhooks':
+      return <WebhooksScreen />;
+    case 'webhook':
+      return <WebhookDeliveriesScreen key={route.id} id={route.id} />;
     case 'records':
       return <RecordsScreen key={route.name} name={route.name} />;
     case 'record':
-      return (
-        <Suspense fallback={<p className="page-status" role="status">Loading…</p>}>
-          <RecordEditorScreen key={`${route.name}/${route.id ?? ''}`} name={route.name} id={route.id} />
-        </Suspense>
-      );
+      return <RecordEditorScreen key={`${route.name}/${route.id ?? ''}`} name={route.name} id={route.id} />;
     case 'not-found':
     default:
       return (
@@ -125,6 +131,7 @@ export function App() {
           <Link to="/collections">Collections</Link>
           <Link to="/people">People</Link>
           <Link to="/audit">Audit log</Link>
+          <Link to="/webhooks">Webhooks</Link>
           <Link to="/operations">Operations</Link>
         </nav>
         <span className="who" title={user.email}>{user.email}</span>
@@ -139,7 +146,9 @@ export function App() {
         </button>
       </header>
       <main id="main" className="content" tabIndex={-1}>
-        <Screen route={matchRoute(path)} />
+        <Suspense fallback={<p className="page-status" role="status">Loading…</p>}>
+          <Screen route={matchRoute(path)} />
+        </Suspense>
       </main>
     </div>
   );
