@@ -1,7 +1,8 @@
 // The records table in Chromium against a real server, on SQLite and PostgreSQL: sort by header,
 // a filter the server rejects (shown with its position), search, cursor paging whose state survives
-// a reload, a record created by another client appearing once, and bulk delete through the batch
-// endpoint. axe and both widths on each state; screenshots records-*.png.
+// a reload, a record created by another client appearing once, bulk delete through the batch
+// endpoint, and a background search index build's progress. axe and both widths on each state;
+// screenshots records-*.png.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -23,6 +24,9 @@ const POSTS = {
   rules: { list: '', view: '', create: '', update: '', delete: '' },
 };
 
+/** Records a search index build indexes per step: small, so a rebuild of the suite's posts takes several. */
+const BUILD_CHUNK = 5;
+
 /** Polls from Node: the page's CSP forbids the string evaluation waitForFunction would need. */
 const until = (check: () => Promise<boolean>, what: string) => waitFor(check, what, 15_000);
 const rowCount = (page: Page, n: number) => until(async () => (await page.locator('tbody tr[data-id]').count()) === n, `${n} rows`);
@@ -41,7 +45,7 @@ if (!chromiumAvailable()) {
     let page: Page;
 
     before(async () => {
-      t = await createTestApp(dialect);
+      t = await createTestApp(dialect, { GALLEY_SEARCH_BUILD_CHUNK: String(BUILD_CHUNK) });
       assert.equal((await t.request('POST', '/api/v1/collections', { body: POSTS })).status, 201);
       const operations = Array.from({ length: 25 }, (_, i) => ({ action: 'create', collection: 'posts', body: { title: `post ${String(i).padStart(2, '0')}`, price: i, status: i % 3 === 0 ? 'published' : 'draft' } }));
       assert.equal((await t.request('POST', '/api/v1/batch', { body: { operations } })).status, 200);
@@ -124,6 +128,22 @@ if (!chromiumAvailable()) {
         await page.locator(`tbody tr[data-id="${id}"]`).waitFor({ state: 'detached' });
         assert.equal((await t.request('GET', `/api/v1/collections/posts/records/${id}`)).status, 404);
       }
+    });
+
+    test('a search index rebuilt in the background shows its progress, on the list and the records, until it is done', async () => {
+      // With the job queue stopped the build stays at the chunk the change itself indexed.
+      await t.app.services.jobs.stop();
+      const changed = await t.request('PATCH', '/api/v1/collections/posts', { body: { search: ['title', 'status'] } });
+      assert.equal(changed.status, 200);
+      assert.equal(changed.body.searchIndex.state, 'building');
+      await page.goto(`${t.url}/admin/collections`);
+      const progress = page.getByRole('status').filter({ hasText: `Search index being built: ${BUILD_CHUNK} of ${changed.body.searchIndex.total} records` });
+      await progress.waitFor();
+      await page.getByRole('link', { name: 'posts', exact: true }).click();
+      await progress.waitFor();
+      await t.app.services.jobs.start();
+      await progress.waitFor({ state: 'detached' });
+      assert.deepEqual((await t.request('GET', '/api/v1/collections/posts')).body.searchIndex, { state: 'ready' });
     });
   });
 }

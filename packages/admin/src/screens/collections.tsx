@@ -2,12 +2,40 @@
 // its records and its schema.
 
 import { useQuery } from '@tanstack/react-query';
+import type { CollectionDef } from '@galley/sdk';
 import { galley } from '../client.ts';
 import { describeError } from '../problems.ts';
 import { Link } from '../router.tsx';
 
+/** While a search index is being built, collections are read again every few seconds to show its progress. */
+const BUILD_REFRESH_MS = 3000;
+const building = (collections: readonly CollectionDef[] | undefined) => collections?.some((c) => c.searchIndex?.state === 'building') ?? false;
+
 export function useCollections() {
-  return useQuery({ queryKey: ['collections'], queryFn: ({ signal }) => galley.collections.list({ signal }) });
+  return useQuery({
+    queryKey: ['collections'],
+    queryFn: ({ signal }) => galley.collections.list({ signal }),
+    refetchInterval: (query) => (building(query.state.data) ? BUILD_REFRESH_MS : false),
+  });
+}
+
+export function useCollection(name: string) {
+  return useQuery({
+    queryKey: ['collection', name],
+    queryFn: ({ signal }) => galley.collections.get(name, { signal }),
+    refetchInterval: (query) => (building(query.state.data && [query.state.data]) ? BUILD_REFRESH_MS : false),
+  });
+}
+
+/** A search index being built in the background finds only the records it has reached so far. */
+export function SearchIndexNote({ collection }: { collection: CollectionDef }) {
+  const index = collection.searchIndex;
+  if (index?.state !== 'building') return null;
+  return (
+    <span className="hint block" role="status">
+      Search index being built: {index.indexed.toLocaleString()} of {index.total.toLocaleString()} records; search finds only those so far.
+    </span>
+  );
 }
 
 export function CollectionsScreen() {
@@ -43,7 +71,10 @@ export function CollectionsScreen() {
                       {c.system && <span className="badge">built-in</span>}
                     </th>
                     <td>{c.fields.map((f) => f.name).join(', ') || '—'}</td>
-                    <td>{c.search.join(', ') || '—'}</td>
+                    <td>
+                      {c.search.join(', ') || '—'}
+                      <SearchIndexNote collection={c} />
+                    </td>
                     <td>
                       <Link to={`/collections/${encodeURIComponent(c.name)}/schema`} aria-label={`Edit the schema of ${c.name}`}>Schema</Link>
                     </td>

@@ -14,7 +14,7 @@ import { Link, navigate } from '../router.tsx';
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { RecordField } from '../components/record-field.tsx';
 import { draftOf, toBody, type Draft, type DraftValue } from '../components/record-draft.ts';
-import { useCollection } from './records.tsx';
+import { useCollection } from './collections.tsx';
 
 interface Version {
   record: BaseRecord;

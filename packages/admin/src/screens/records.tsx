@@ -12,6 +12,7 @@ import { describeError } from '../problems.ts';
 import { Link, navigate, useLocation, withQuery } from '../router.tsx';
 import { ApiPreview } from '../components/api-preview.tsx';
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
+import { SearchIndexNote, useCollection } from './collections.tsx';
 
 const PAGE_SIZE = 20;
 /** The first page has no cursor; in the `back` list it is written as this. */
@@ -48,10 +49,6 @@ function stateUrl(name: string, s: ListState): string {
     cursor: s.cursor,
     back: s.back.join(' '),
   });
-}
-
-export function useCollection(name: string) {
-  return useQuery({ queryKey: ['collection', name], queryFn: ({ signal }) => galley.collections.get(name, { signal }) });
 }
 
 export function RecordsScreen({ name }: { name: string }) {
@@ -207,6 +204,7 @@ function RecordsTable({ name, def, state }: { name: string; def: CollectionDef |
         )}
         <button type="submit">Apply</button>
       </form>
+      {def && <SearchIndexNote collection={def} />}
       {filterError && (
         <p id={filterErrorId} role="alert" className="form-error">
           {filterError.detail}
