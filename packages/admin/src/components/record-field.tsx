@@ -42,12 +42,13 @@ export function RecordField({ collection, recordId, field, value, onChange, erro
   const describedBy = error ? `${errorId} ${hintId}` : hintId;
   const invalid = error !== undefined;
   const set = (next: DraftValue) => onChange(() => next);
+  // One span, so a label laid out as a column keeps the marker beside the name.
   const title = (
-    <>
+    <span>
       {field.name}
       {field.required && <span aria-hidden="true"> *</span>}
       {field.required && <span className="visually-hidden"> (required)</span>}
-    </>
+    </span>
   );
   const notes = (
     <>
