@@ -166,6 +166,29 @@ await describeEachDialect('API keys', (dialect) => {
     assert.ok(audit.body.items[0].actor);
     assert.ok(!(await t.request('GET', '/api/v1/auth/api-keys')).body.items.some((k: { id: string }) => k.id === key.id));
   });
+
+  test('a key that expires while its realtime connection is open closes the connection at its expiry, not at the periodic check', async () => {
+    const expiresAt = new Date(Date.now() + 1500).toISOString();
+    const key = await createKey({ name: 'brief', roles: [], expiresAt });
+    const byHandshake = await RealtimeTestClient.open(t.url, { token: key.secret });
+    await byHandshake.subscribe({ id: 's1', collection: 'reports' });
+    // The same key given in an `auth` frame on an anonymous connection.
+    const byFrame = await RealtimeTestClient.open(t.url);
+    byFrame.send('auth', { token: key.secret });
+    await byFrame.subscribe({ id: 's1', collection: 'reports' });
+    const steady = await RealtimeTestClient.open(t.url, { token: (await createKey({ name: 'steady', roles: [] })).secret });
+    await steady.subscribe({ id: 's1', collection: 'reports' });
+    for (const ws of [byHandshake, byFrame]) {
+      assert.equal((await ws.next('error')).data.code, 'unauthenticated');
+      assert.deepEqual(await ws.closed, { code: 4001, reason: 'session ended' });
+    }
+    const late = Date.now() - new Date(expiresAt).getTime();
+    assert.ok(late >= 0 && late < 5000, `closed ${late} ms after the expiry (the periodic check runs every 60 s)`);
+    // A key without expiry keeps its connection.
+    assert.equal((await t.request('POST', '/api/v1/collections/reports/records', { body: { title: 'after expiry' } })).status, 201);
+    assert.equal((await steady.next('event')).data.record.title, 'after expiry');
+    steady.close();
+  });
 });
 
 test('only a whole key in a query string is refused, not a key-like run inside another value', async () => {

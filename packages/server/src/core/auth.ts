@@ -179,27 +179,24 @@ export class AuthService {
   }
 
   /**
-   * Who a bearer credential is: a session's user, or the caller an API key acts as; null if it is
-   * unknown, revoked, expired or idle too long. (Realtime checks its connections with this.)
+   * Who a bearer credential is: a session's user, or the caller an API key acts as (told apart by
+   * the key's prefix and length); null if it is unknown, revoked, expired or idle too long.
+   * `expires`: when it stops working at the latest (a key without expiry: null). Realtime checks
+   * its connections with this.
    */
-  async authenticate(token: string): Promise<AuthUser | null> {
-    return (await this.authenticateBearer(token))?.user ?? null;
-  }
-
-  /** A bearer credential: a session token or an API key, told apart by the key's prefix and length. */
-  async authenticateBearer(token: string): Promise<{ user: AuthUser; sessionId?: string; apiKeyId?: string } | null> {
+  async authenticateBearer(token: string): Promise<{ user: AuthUser; expires: string | null; sessionId?: string; apiKeyId?: string } | null> {
     if (API_KEY_PATTERN.test(token)) {
       const key = await this.apiKeys.authenticate(token);
-      return key ? { user: apiKeyCaller(key), apiKeyId: key.id } : null;
+      return key ? { user: apiKeyCaller(key), expires: key.expires, apiKeyId: key.id } : null;
     }
     return this.authenticateSession(token);
   }
 
   /** Like authenticate, with the session's id (for `GET /sessions` and revoking the others). */
-  async authenticateSession(token: string): Promise<{ user: AuthUser; sessionId: string } | null> {
+  async authenticateSession(token: string): Promise<{ user: AuthUser; sessionId: string; expires: string } | null> {
     const session = await this.sessions.find(token);
     const user = session ? await this.findUser('id', session.userId) : undefined;
-    return user ? { user: AuthService.publicUser(user), sessionId: session!.id } : null;
+    return user ? { user: AuthService.publicUser(user), sessionId: session!.id, expires: session!.expires } : null;
   }
 
   /** Ends every session of a user (their account was taken over by its proven owner, for example). */

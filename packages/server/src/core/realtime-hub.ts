@@ -57,6 +57,8 @@ export class RealtimeClient {
   /** The session token the connection is authenticated with, to check it again when sessions end. */
   token: string | undefined;
   tokenHash: string | undefined;
+  /** Checks the credential again the moment it expires (the periodic check would be up to a minute late). */
+  expiryTimer: NodeJS.Timeout | undefined;
   readonly subscriptions = new Map<string, Subscription>();
   closed = false;
   /** Cleared at each ping, set by the pong. */
@@ -90,6 +92,8 @@ class DeliveryCache {
 
 const REPLAY_BATCH = 500;
 const SESSION_RECHECK_MS = 60_000;
+/** setTimeout's longest wait; a later expiry is checked again then, and rescheduled. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const DRAIN_POLL_MS = 10;
 const DRAIN_TIMEOUT_MS = 30_000;
 
@@ -132,10 +136,13 @@ export class RealtimeHub implements FeedListener {
     for (const client of [...this.clients]) this.disconnect(client, REALTIME_CLOSE.goingAway, 'server shutting down');
   }
 
-  /** A new connection, authenticated at the handshake by `token` (cookie or bearer) when given. */
-  connect(socket: RealtimeSocket, caller: Caller, token?: string): RealtimeClient {
+  /**
+   * A new connection, authenticated at the handshake by `token` (cookie or bearer) when given;
+   * `expires` is when that credential stops working.
+   */
+  connect(socket: RealtimeSocket, caller: Caller, token?: string, expires?: string | null): RealtimeClient {
     const client = new RealtimeClient(socket);
-    this.setCaller(client, caller, token);
+    this.setCaller(client, caller, token, expires);
     this.clients.add(client);
     return client;
   }
@@ -153,6 +160,7 @@ export class RealtimeHub implements FeedListener {
   forget(client: RealtimeClient): void {
     if (!this.clients.delete(client)) return;
     client.closed = true;
+    clearTimeout(client.expiryTimer);
     for (const sub of client.subscriptions.values()) this.byCollection.get(sub.collection)?.delete(sub);
     client.subscriptions.clear();
   }
@@ -162,11 +170,18 @@ export class RealtimeHub implements FeedListener {
     client.socket.close(code, reason);
   }
 
-  private setCaller(client: RealtimeClient, caller: Caller, token: string | undefined): void {
+  private setCaller(client: RealtimeClient, caller: Caller, token: string | undefined, expires?: string | null): void {
     client.caller = caller;
     client.audience = audienceOf(caller);
     client.token = caller.user ? token : undefined;
     client.tokenHash = client.token ? sessionTokenHash(client.token) : undefined;
+    clearTimeout(client.expiryTimer);
+    client.expiryTimer = undefined;
+    if (client.token && expires) {
+      const checked = client.token;
+      const wait = Math.min(Math.max(0, new Date(expires).getTime() - Date.now()), MAX_TIMER_MS);
+      client.expiryTimer = setTimeout(() => void this.recheckSessions((c) => c === client && c.token === checked), wait).unref();
+    }
   }
 
   private send(client: RealtimeClient, text: string): void {
@@ -210,12 +225,12 @@ export class RealtimeHub implements FeedListener {
   }
 
   private async authenticate(client: RealtimeClient, token: string): Promise<void> {
-    const user = await this.deps.auth.authenticate(token);
-    if (!user) {
+    const credential = await this.deps.auth.authenticateBearer(token);
+    if (!credential) {
       this.setCaller(client, ANONYMOUS, undefined);
       throw new ApiError('unauthenticated', 'the token is invalid or expired; the connection is now anonymous');
     }
-    this.setCaller(client, callerFor(user), token);
+    this.setCaller(client, callerFor(credential.user), token, credential.expires);
   }
 
   private async subscribe(client: RealtimeClient, data: SubscribeData): Promise<void> {
@@ -405,10 +420,10 @@ export class RealtimeHub implements FeedListener {
     for (const client of [...this.clients]) {
       const token = client.token;
       if (!token || !which(client)) continue;
-      const user = await this.deps.auth.authenticate(token).catch(() => undefined);
+      const credential = await this.deps.auth.authenticateBearer(token).catch(() => undefined);
       // undefined: the database did not answer; the next round checks again.
-      if (user === null) this.endSession(client);
-      else if (user && client.token === token && !client.closed) this.setCaller(client, callerFor(user), token);
+      if (credential === null) this.endSession(client);
+      else if (credential && client.token === token && !client.closed) this.setCaller(client, callerFor(credential.user), token, credential.expires);
     }
   }
 

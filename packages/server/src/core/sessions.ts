@@ -52,7 +52,7 @@ export class SessionStore {
   }
 
   /** The session a token opens, or null if the token is unknown, expired or idle too long. */
-  async find(token: string): Promise<{ id: string; userId: string } | null> {
+  async find(token: string): Promise<{ id: string; userId: string; expires: string } | null> {
     if (token.length < 20 || token.length > 200) return null;
     const p = new SqlParams(this.db.dialect);
     const session = await this.db.get<SessionRow>(`SELECT "id", "user_id", "last_seen", "expires" FROM "_sessions" WHERE "token_hash" = ${p.add(hashToken(token))}`, p.values);
@@ -64,7 +64,7 @@ export class SessionStore {
       const u = new SqlParams(this.db.dialect);
       await this.db.run(`UPDATE "_sessions" SET "last_seen" = ${u.add(new Date(now).toISOString())} WHERE "id" = ${u.add(session.id)}`, u.values);
     }
-    return { id: session.id, userId: session.user_id };
+    return { id: session.id, userId: session.user_id, expires: decodeTimestamp(session.expires)! };
   }
 
   async revokeToken(token: string): Promise<void> {

@@ -21,6 +21,8 @@ declare module 'fastify' {
     authVia?: 'bearer' | 'cookie';
     /** The API key the caller presented (as a bearer token), for realtime connections opened with it. */
     apiKeySecret?: string;
+    /** When the caller's session or API key stops working (null: a key that never expires). */
+    credentialExpires?: string | null;
   }
   interface FastifyContextConfig {
     /** The route also takes a bearer token of its own (GET /metrics): one that is no session is left to it. */
@@ -92,6 +94,7 @@ export function registerSession(app: FastifyInstance, deps: { auth: AuthService;
       if (!bearer && request.routeOptions.config.ownBearerToken) return;
       if (!bearer) throw new ApiError('unauthenticated', 'the bearer token is invalid or expired', undefined, { headers: { 'www-authenticate': 'Bearer' } });
       request.caller = callerFor(bearer.user);
+      request.credentialExpires = bearer.expires;
       if (bearer.sessionId) {
         request.sessionToken = match![1];
         request.sessionId = bearer.sessionId;
@@ -116,6 +119,7 @@ export function registerSession(app: FastifyInstance, deps: { auth: AuthService;
         request.caller = callerFor(session.user);
         request.sessionToken = cookie;
         request.sessionId = session.sessionId;
+        request.credentialExpires = session.expires;
         request.authVia = 'cookie';
       } else {
         reply.clearCookie(SESSION_COOKIE, { path: '/' });

@@ -51,7 +51,7 @@ export async function realtimeRoutes(app: FastifyInstance, deps: { hub: Realtime
       throw new ApiError('bad_request', 'this endpoint speaks WebSocket: send an Upgrade request', undefined, { status: 426, headers: { upgrade: 'websocket' } });
     },
     wsHandler: (socket, request) => {
-      const client = deps.hub.connect(socket, request.caller, request.sessionToken ?? request.apiKeySecret);
+      const client = deps.hub.connect(socket, request.caller, request.sessionToken ?? request.apiKeySecret, request.credentialExpires);
       socket.on('message', (data, isBinary) => deps.hub.receive(client, isBinary ? undefined : data.toString()));
       socket.on('pong', () => deps.hub.pong(client));
       socket.on('close', () => deps.hub.forget(client));
