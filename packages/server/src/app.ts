@@ -166,6 +166,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
     const records = new RecordService(db, collections, changes, files, searchInsights);
     audit.startPruning(config.auditRetentionDays, (err) => logger.error({ err }, 'pruning the audit log failed'));
     const auth = new AuthService(db, collections, changes, audit, limiter);
+    records.followDeletes('users', (tx, user, caller) => auth.accountDeletedIn(tx, user, caller));
     if (config.admin) {
       const outcome = await auth.ensureSuperuser(config.admin.email, config.admin.password);
       if (outcome === 'created') logger.info({ email: config.admin.email }, 'superuser created from GALLEY_ADMIN_EMAIL');

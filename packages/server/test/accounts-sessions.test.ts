@@ -1,9 +1,12 @@
-// Sessions (contract §3): list and revoke the caller's own sessions, idle expiry, logout at once;
-// CSRF on cookie-authenticated writes and CORS only for GALLEY_ALLOWED_ORIGINS.
+// Sessions (contract §3): list and revoke the caller's own sessions, idle expiry, logout at once,
+// a deleted account's sessions and data gone with it; CSRF on cookie-authenticated writes and CORS
+// only for GALLEY_ALLOWED_ORIGINS.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Secret, TOTP } from 'otpauth';
 import { describeEachDialect } from '../src/testing/databases.ts';
+import { RealtimeTestClient } from '../src/testing/realtime-client.ts';
 import { createTestApp, type TestApp } from '../src/testing/test-app.ts';
 
 const APP_ORIGIN = 'https://app.example';
@@ -64,6 +67,51 @@ await describeEachDialect('sessions, CSRF and CORS', (dialect) => {
     const token = await login('tia@example.com', 'Idle');
     await t.app.services.db.run(`UPDATE "_sessions" SET "last_seen" = ${ph(1)} WHERE "user_agent" = ${ph(2)}`, [new Date(Date.now() - 8 * 24 * 3600 * 1000).toISOString(), 'Idle']);
     assert.equal(await me(token), 401);
+  });
+
+  /** How many rows of each table that keeps account data belong to `userId`. */
+  const accountRows = async (userId: string) => {
+    const counts: Record<string, number> = {};
+    for (const table of ['_sessions', '_auth_tokens', '_mfa_totp', '_mfa_recovery_codes', '_oauth_identities']) {
+      const row = await t.app.services.db.get<{ n: number }>(`SELECT COUNT(*) AS "n" FROM "${table}" WHERE "user_id" = ${ph(1)}`, [userId]);
+      counts[table] = Number(row!.n);
+    }
+    return counts;
+  };
+
+  test('deleting a user ends their sessions and realtime connections at once; MFA, mail tokens and OAuth links go with the account; a rolled-back delete keeps all', async () => {
+    const { id } = await t.app.services.auth.createUser({ email: 'gone@example.com', password: PASSWORD });
+    const token = await login('gone@example.com');
+    const enrol = await t.request('POST', '/api/v1/auth/mfa/totp', { token });
+    const totp = new TOTP({ secret: Secret.fromBase32(enrol.body.secret) });
+    assert.equal((await t.request('POST', '/api/v1/auth/mfa/totp/confirm', { token, body: { code: totp.generate() } })).status, 200);
+    assert.equal((await t.request('POST', '/api/v1/auth/password-reset', { body: { email: 'gone@example.com' }, token: null })).status, 202);
+    // What a sign-in through an OpenID provider links (oauth.test.ts walks the real flow).
+    await t.app.services.db.run(`INSERT INTO "_oauth_identities" ("provider", "subject", "user_id", "email", "created") VALUES (${ph(1)}, ${ph(2)}, ${ph(3)}, ${ph(4)}, ${ph(5)})`, ['test', 'subject-1', id, 'gone@example.com', new Date().toISOString()]);
+    const before = await accountRows(id);
+    assert.ok(Object.values(before).every((n) => n > 0), JSON.stringify(before));
+    const ws = await RealtimeTestClient.open(t.url, { token });
+    const bystander = await login('tia@example.com');
+
+    // In a batch that fails afterwards, the delete rolls back and takes nothing with it.
+    const failed = await t.request('POST', '/api/v1/batch', { body: { operations: [{ action: 'delete', collection: 'users', id }, { action: 'delete', collection: 'users', id: 'nosuchuser12345' }] } });
+    assert.equal(failed.status, 404, failed.text);
+    assert.deepEqual(await accountRows(id), before);
+    assert.equal(await me(token), 200);
+
+    let closedAt = 0;
+    const closed = ws.closed.then((how) => ((closedAt = Date.now()), how));
+    assert.equal((await t.request('DELETE', `/api/v1/collections/users/records/${id}`)).status, 204);
+    const answeredAt = Date.now();
+    assert.deepEqual(await closed, { code: 4001, reason: 'session ended' });
+    assert.ok(closedAt - answeredAt < 1000, 'closed with the delete, not at the periodic check');
+    assert.equal(await me(token), 401);
+    assert.deepEqual(Object.values(await accountRows(id)), [0, 0, 0, 0, 0]);
+    const audit = await t.request('GET', `/api/v1/audit?filter=${encodeURIComponent(`action = 'user.deleted' && user = '${id}'`)}`);
+    assert.equal(audit.body.items.length, 1);
+    assert.equal(audit.body.items[0].email, 'gone@example.com');
+    assert.equal(audit.body.items[0].actor, (await t.app.services.auth.userByEmail('admin@example.com'))!.id);
+    assert.equal(await me(bystander), 200, 'other accounts keep their sessions');
   });
 
   test('CSRF: cookie-authenticated logout and revocation need an allowed Origin', async () => {

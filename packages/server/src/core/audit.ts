@@ -14,6 +14,7 @@ export type AuditAction =
   | 'login.rate_limited'
   | 'logout'
   | 'user.registered'
+  | 'user.deleted'
   | 'password.changed'
   | 'password.reset'
   | 'email.verified'

@@ -9,11 +9,11 @@ import { validateRoles } from './roles.ts';
 import { AuditLog } from './audit.ts';
 import { POLICIES, RateLimiter } from './rate-limit.ts';
 import { MemoryRateLimitStore } from '../rate-limit/memory.ts';
-import type { AuthUser } from './caller.ts';
+import type { AuthUser, Caller } from './caller.ts';
 import type { CollectionService } from './collections.ts';
 import { checkEmail, MAX_EMAIL_LENGTH, normaliseEmail } from './emails.ts';
 import { dummyPasswordHash, hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } from './passwords.ts';
-import { newRecordId, rowToRecord, selectColumns } from './record-rows.ts';
+import { newRecordId, rowToRecord, selectColumns, type ApiRecord } from './record-rows.ts';
 import { validateRecordBody } from './record-validation.ts';
 import { SessionStore, type SessionMeta } from './sessions.ts';
 import type { ChangeLog } from './changes.ts';
@@ -31,6 +31,8 @@ const NO_PASSWORD = '';
 type StoredUser = AuthUser & { passwordHash: string };
 
 const isTransaction = (via: Queryable | Transaction): via is Transaction => 'afterCommit' in via;
+/** What an account owns besides its sessions, keyed by "user_id": deleted with it. */
+const ACCOUNT_TABLES = ['_auth_tokens', '_mfa_totp', '_mfa_recovery_codes', '_mfa_tickets', '_oauth_identities'];
 
 export const emailTaken = () => new ApiError('conflict', 'an account with this email exists', [{ field: 'email', code: 'not_unique', message: 'is taken' }]);
 
@@ -197,6 +199,25 @@ export class AuthService {
     const session = await this.sessions.find(token);
     const user = session ? await this.findUser('id', session.userId) : undefined;
     return user ? { user: AuthService.publicUser(user), sessionId: session!.id, expires: session!.expires } : null;
+  }
+
+  /**
+   * A `users` record is being deleted in `tx`: its sessions, mail tokens, second factor and OAuth
+   * links go in the same transaction. Once it commits, the user's realtime connections are closed
+   * and the deletion is audited (`user.deleted`), before the delete answers.
+   */
+  async accountDeletedIn(tx: Transaction, user: ApiRecord, caller: Caller): Promise<void> {
+    for (const table of ACCOUNT_TABLES) {
+      const p = new SqlParams(tx.dialect);
+      await tx.run(`DELETE FROM ${q(table)} WHERE "user_id" = ${p.add(user.id)}`, p.values);
+    }
+    await this.revokeSessions(user.id, tx);
+    const email = typeof user.email === 'string' ? user.email : undefined;
+    tx.afterCommit(() =>
+      this.audit.record({ action: 'user.deleted', user: user.id, actor: caller.user?.id, email }).catch(() => {
+        // The account is gone either way; a lost audit entry must not turn the delete into an error.
+      }),
+    );
   }
 
   /** Ends every session of a user (their account was taken over by its proven owner, for example). */

@@ -63,8 +63,14 @@ const ALIAS = 'r';
 export const MAX_LIMIT = 200;
 export const DEFAULT_LIMIT = 20;
 
+/** Told of a record deleted in `tx` (before it commits): may delete more in the same transaction. */
+export type DeleteFollower = (tx: Transaction, deleted: ApiRecord, caller: Caller) => Promise<void>;
+
 export class RecordService {
   readonly idempotency: IdempotencyStore;
+
+  /** Per collection: what else goes when one of its records is deleted (a user's account data). */
+  private readonly deleteFollowers = new Map<string, DeleteFollower>();
 
   constructor(
     private readonly db: Database,
@@ -419,7 +425,13 @@ export class RecordService {
     const params = new SqlParams(tx.dialect);
     await tx.run(`DELETE FROM ${q(collection.name)} WHERE "id" = ${params.add(id)}`, params.values);
     await this.files.deletedIn(tx, collection, id);
+    await this.deleteFollowers.get(collection.name)?.(tx, existing, caller);
     this.changes.append(tx, collection.name, 'delete', existing);
+  }
+
+  /** `follower` runs inside every transaction that deletes a record of `collection`. */
+  followDeletes(collection: string, follower: DeleteFollower): void {
+    this.deleteFollowers.set(collection, follower);
   }
 
   async delete(caller: Caller, name: string, id: string, options: { ifMatch?: string } = {}): Promise<void> {
