@@ -16,13 +16,13 @@ export type ScenarioRequests = Record<TargetName, Pick<LoadSpec, 'method' | 'pat
 
 function logLine(info: ScenarioInfo, target: string, m: Measurement): void {
   const rps = Math.round(m.rps).toLocaleString('en-US');
-  const errors = m.non2xx + m.errors > 0 ? `  ${m.non2xx} non-2xx, ${m.errors} errors (${(m.errorRate * 100).toFixed(2)}%) ${JSON.stringify(m.statusCodes)}` : '';
+  const errors = m.unexpected + m.errors > 0 ? `  ${m.unexpected} unexpected statuses, ${m.errors} errors (${(m.errorRate * 100).toFixed(2)}%) ${JSON.stringify(m.statusCodes)}` : '';
   process.stdout.write(`  ${info.label.padEnd(16)} ${target.padEnd(12)} ${rps.padStart(8)} req/s  p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms${errors}\n`);
 }
 
 function checkErrors(target: TargetName, m: Measurement): void {
   if (m.errorRate > MAX_ERROR_RATE) {
-    throw new Error(`${target}: ${(m.errorRate * 100).toFixed(2)}% of requests failed (${m.non2xx} non-2xx, ${m.errors} errors; statuses ${JSON.stringify(m.statusCodes)})`);
+    throw new Error(`${target}: ${(m.errorRate * 100).toFixed(2)}% of requests failed (${m.unexpected} unexpected statuses, ${m.errors} errors; statuses ${JSON.stringify(m.statusCodes)})`);
   }
 }
 

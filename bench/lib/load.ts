@@ -14,20 +14,25 @@ export interface LoadSpec {
   paths: readonly string[];
   /** A new JSON body for every request (POST). */
   body?: () => string;
+  /** Sent with every request (e.g. `If-None-Match`). */
+  headers?: Readonly<Record<string, string>>;
+  /** The status every response must have; by default any 2xx. */
+  expectStatus?: number;
 }
 
 export interface Measurement {
   /** Responses per second over the measured time (all rounds together). */
   rps: number;
-  /** Latency percentiles of 2xx responses in milliseconds (µs precision; autocannon's own are whole ms). */
+  /** Latency percentiles of the expected responses in milliseconds (µs precision; autocannon's own are whole ms). */
   p50: number;
   p99: number;
   /** Responses received, whatever their status. */
   responses: number;
-  non2xx: number;
+  /** Responses with another status than expected (not 2xx, or not the scenario's own, e.g. 304). */
+  unexpected: number;
   /** Connection errors and timeouts. */
   errors: number;
-  /** (non-2xx + errors) / (responses + errors). */
+  /** (unexpected + errors) / (responses + errors). */
   errorRate: number;
   statusCodes: Record<string, number>;
   /** Mean response size (headers included), to see that both servers did the same work. */
@@ -62,17 +67,17 @@ class Latencies {
 export class LoadTotals {
   readonly latencies = new Latencies();
   private responses = 0;
-  private non2xx = 0;
+  private unexpected = 0;
   private errors = 0;
   private bytes = 0;
   private seconds = 0;
   private rounds = 0;
   private readonly statusCodes: Record<string, number> = {};
 
-  add(result: autocannon.Result): void {
+  add(result: autocannon.Result, expectStatus?: number): void {
     this.rounds++;
     this.responses += result.requests.total;
-    this.non2xx += result.non2xx;
+    this.unexpected += expectStatus === undefined ? result.non2xx : result.requests.total - Number(result.statusCodeStats?.[String(expectStatus)]?.count ?? 0);
     this.errors += result.errors;
     this.bytes += result.throughput.total;
     this.seconds += result.duration;
@@ -83,7 +88,7 @@ export class LoadTotals {
   absorb(other: LoadTotals): void {
     this.latencies.addAll(other.latencies);
     this.responses += other.responses;
-    this.non2xx += other.non2xx;
+    this.unexpected += other.unexpected;
     this.errors += other.errors;
     this.bytes += other.bytes;
     this.seconds += other.seconds;
@@ -97,9 +102,9 @@ export class LoadTotals {
       rps: this.seconds > 0 ? responses / this.seconds : 0,
       ...this.latencies.percentiles(),
       responses,
-      non2xx: this.non2xx,
+      unexpected: this.unexpected,
       errors,
-      errorRate: responses + errors > 0 ? (this.non2xx + errors) / (responses + errors) : 1,
+      errorRate: responses + errors > 0 ? (this.unexpected + errors) / (responses + errors) : 1,
       statusCodes: { ...this.statusCodes },
       bytesPerResponse: responses > 0 ? this.bytes / responses : 0,
       seconds: this.seconds,
@@ -112,7 +117,8 @@ export class LoadTotals {
 export async function runLoad(spec: LoadSpec, totals = new LoadTotals()): Promise<LoadTotals> {
   if (spec.paths.length === 0) throw new Error('runLoad: no paths');
   let turn = Math.floor(Math.random() * spec.paths.length);
-  const headers: Record<string, string> = spec.body ? { 'content-type': 'application/json' } : {};
+  const headers: Record<string, string> = { ...(spec.body ? { 'content-type': 'application/json' } : {}), ...spec.headers };
+  const expected = (status: number) => (spec.expectStatus === undefined ? status >= 200 && status < 300 : status === spec.expectStatus);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -135,11 +141,11 @@ export async function runLoad(spec: LoadSpec, totals = new LoadTotals()): Promis
       (err, res) => (err ? reject(err) : resolve(res)),
     );
     instance.on('response', (_client, status, _bytes, ms) => {
-      if (status >= 200 && status < 300) totals.latencies.add(ms);
+      if (expected(status)) totals.latencies.add(ms);
     });
     const forget = onInterrupt(() => instance.stop());
     instance.on('done', () => forget());
   });
-  totals.add(result);
+  totals.add(result, spec.expectStatus);
   return totals;
 }

@@ -20,4 +20,4 @@ let n = 0;
 const body = spec.bodyLabel ? () => JSON.stringify(makePost(random, `${spec.bodyLabel}-${++n}`)) : undefined;
 const totals = await runLoad({ ...spec, body });
 const m = totals.measurement();
-process.stdout.write(JSON.stringify({ responses: m.responses, non2xx: m.non2xx, errors: m.errors, rps: m.rps }));
+process.stdout.write(JSON.stringify({ responses: m.responses, unexpected: m.unexpected, errors: m.errors, rps: m.rps }));

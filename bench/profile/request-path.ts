@@ -154,8 +154,8 @@ async function measureHttp(app: FastifyInstance, reqs: Req[], bodyLabel: string 
   const cpu = process.cpuUsage(cpu0);
   const wall = Number(process.hrtime.bigint() - t0) / 1000;
   if (profiled && profiler) profiles.push((await profiler.post('Profiler.stop')).profile);
-  const result = JSON.parse(out) as { responses: number; non2xx: number; errors: number; rps: number };
-  if (result.non2xx + result.errors > result.responses / 100) throw new Error(`too many failed requests: ${out}`);
+  const result = JSON.parse(out) as { responses: number; unexpected: number; errors: number; rps: number };
+  if (result.unexpected + result.errors > result.responses / 100) throw new Error(`too many failed requests: ${out}`);
   // The client's start-up is idle time here: CPU per response is what counts; "wall" is 1e6 / req/s.
   void wall;
   return { cpu: (cpu.user + cpu.system) / result.responses, wall: 1e6 / result.rps };
