@@ -1,18 +1,24 @@
 // One database end to end: fresh storage, Galley seeded through its API, the reference loaded with
-// the same rows, then every scenario on both servers; everything it started is torn down at the end.
+// the same rows, then every scenario on both servers, the login flood, and last Galley restarted on
+// the same data with its read cache on for the cache scenarios; everything it started is torn down at the end.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cleanupAll, isInterrupted, onCleanup } from './cleanup.ts';
-import { compareScenario, type ScenarioRequests, type TargetName } from './compare.ts';
-import { REPO_ROOT, startGalley } from './galley.ts';
+import { compareScenario, measureAgainstBaseline, type ScenarioRequests, type TargetName } from './compare.ts';
+import { REPO_ROOT, startGalley, type Galley } from './galley.ts';
 import type { BenchOptions, DbKind } from './options.ts';
-import { analyze, databaseUrl, dropDatabase, pgUnreachableReason, recreateDatabase } from './pg-admin.ts';
+import { databaseUrl, dropDatabase, pgUnreachableReason, recreateDatabase, vacuumAnalyze } from './pg-admin.ts';
 import { freePort, startServer, type ServerProcess } from './processes.ts';
 import { buildPgReference, buildSqliteReference } from './reference-db.ts';
 import { deepVsFirst, summarize, type DbResult, type ScenarioResult } from './report.ts';
-import { DEEP_PAGE, SCENARIOS, createRequest, findDeepCursor, getRequest, listRequest, sampleIds, type ScenarioName } from './scenarios.ts';
+import {
+  DEEP_PAGE, LIST_PATH, SCENARIOS, bareRequest, createRequest, currentEtag, facetsRequest, findDeepCursor, getRequest, listRequest, revalidateRequest,
+  sampleIds, searchRequest, type ScenarioInfo, type ScenarioName,
+} from './scenarios.ts';
+import { SEARCH_WORDS } from './data.ts';
+import { requestJson } from './http.ts';
 import { readAllRecords, seedGalley } from './seed.ts';
 import { loginFloodLine, measureLoginFlood, type LoginFloodResult } from './login-flood.ts';
 
@@ -34,6 +40,21 @@ interface Prepared {
   urls: Record<TargetName, string>;
   /** Record ids spread over the data set, for GET by id. */
   ids: string[];
+  galley: Galley;
+  /** Where Galley keeps its data, to start it again on the same data. */
+  galleyStorage: { dataDir: string; databaseUrl?: string };
+  /** e.g. "717–1,307 hits per word": how much of the data a search touches. */
+  searchHits: string;
+}
+
+/** How many posts each search word finds in Galley (the same rows are in the reference). */
+async function searchHits(galleyUrl: string): Promise<string> {
+  const counts: number[] = [];
+  for (const word of SEARCH_WORDS) {
+    counts.push((await requestJson<{ totalItems: number }>(`${galleyUrl}/api/v1/collections/posts/records?search=${word}&count=true&limit=1`)).totalItems);
+  }
+  const shown = (n: number) => n.toLocaleString('en-US');
+  return `${SEARCH_WORDS.length} words, ${shown(Math.min(...counts))}–${shown(Math.max(...counts))} hits each`;
 }
 
 async function setUp(db: DbKind, options: BenchOptions): Promise<Prepared> {
@@ -50,7 +71,8 @@ async function setUp(db: DbKind, options: BenchOptions): Promise<Prepared> {
     galleyUrl = databaseUrl(options.pgUrl, GALLEY_DB);
     referenceUrl = databaseUrl(options.pgUrl, REFERENCE_DB);
   }
-  const galley = await startGalley({ dataDir: path.join(dir, 'galley_data'), databaseUrl: galleyUrl });
+  const galleyStorage = { dataDir: path.join(dir, 'galley_data'), databaseUrl: galleyUrl };
+  const galley = await startGalley(galleyStorage);
   step(`Galley started (pid ${galley.server.pid}); seeding ${options.records.toLocaleString('en-US')} records…`);
   const seeded = Date.now();
   await seedGalley(galley.server.url, galley.token, options.records);
@@ -60,19 +82,24 @@ async function setUp(db: DbKind, options: BenchOptions): Promise<Prepared> {
   if (db === 'sqlite') buildSqliteReference(file, rows);
   else {
     await buildPgReference(referenceUrl!, rows);
-    await Promise.all([analyze(galleyUrl!), analyze(referenceUrl!)]);
+    await Promise.all([vacuumAnalyze(galleyUrl!), vacuumAnalyze(referenceUrl!)]);
   }
   const reference = await startReference(db, { file, url: referenceUrl });
-  step(`reference started (pid ${reference.pid})`);
-  return { urls: { reference: reference.url, galley: galley.server.url }, ids: sampleIds(rows) };
+  const hits = await searchHits(galley.server.url);
+  step(`reference started (pid ${reference.pid}); search: ${hits}`);
+  return { urls: { reference: reference.url, galley: galley.server.url }, ids: sampleIds(rows), galley, galleyStorage, searchHits: hits };
 }
 
 /** What one scenario sends to each server; throws when the scenario cannot be set up. */
-async function requestsFor(name: ScenarioName, { urls, ids }: Prepared): Promise<{ requests: ScenarioRequests; detail?: string }> {
+async function requestsFor(name: ScenarioName, prepared: Prepared): Promise<{ requests: ScenarioRequests; detail?: string }> {
+  const { urls, ids } = prepared;
   const both = (make: () => ScenarioRequests[TargetName]): ScenarioRequests => ({ reference: make(), galley: make() });
   if (name === 'get') return { requests: both(() => getRequest(ids)) };
   if (name === 'list') return { requests: both(() => listRequest()) };
   if (name === 'create') return { requests: both(() => createRequest('bench')) };
+  if (name === 'search') return { requests: both(() => searchRequest()), detail: prepared.searchHits };
+  if (name === 'facets') return { requests: both(() => facetsRequest()) };
+  if (name === 'revalidate') return { requests: { reference: bareRequest(), galley: revalidateRequest(await currentEtag(urls.galley, LIST_PATH)) } };
   // Each server's own cursor for the same page: the cursors are opaque and differ in format.
   const galley = await findDeepCursor(urls.galley, DEEP_PAGE);
   const reference = galley && (await findDeepCursor(urls.reference, galley.page));
@@ -83,9 +110,13 @@ async function requestsFor(name: ScenarioName, { urls, ids }: Prepared): Promise
   return { requests: { reference: listRequest(reference.cursor), galley: listRequest(galley.cursor) }, detail };
 }
 
-async function runScenarios(prepared: Prepared, options: BenchOptions): Promise<ScenarioResult[]> {
-  const results: ScenarioResult[] = [];
-  for (const info of SCENARIOS) {
+async function runScenarios(scenarios: readonly ScenarioInfo[], prepared: Prepared, options: BenchOptions, results: ScenarioResult[]): Promise<void> {
+  for (const info of scenarios) {
+    if (info.name === 'cached') {
+      const uncached = results.find((r) => r.name === 'list')?.galley;
+      results.push(await measureAgainstBaseline(info, prepared.urls.galley, listRequest(), uncached, options));
+      continue;
+    }
     let setup: Awaited<ReturnType<typeof requestsFor>>;
     try {
       setup = await requestsFor(info.name, prepared);
@@ -97,7 +128,14 @@ async function runScenarios(prepared: Prepared, options: BenchOptions): Promise<
     }
     results.push(await compareScenario(info, prepared.urls, setup.requests, options, setup.detail));
   }
-  return results;
+}
+
+/** Galley again on the same data, with its public read cache at its default size (GALLEY_READ_CACHE_ENTRIES unset). */
+async function restartWithCache(prepared: Prepared): Promise<void> {
+  await prepared.galley.server.stop();
+  prepared.galley = await startGalley({ ...prepared.galleyStorage, env: { GALLEY_READ_CACHE_ENTRIES: undefined } });
+  prepared.urls.galley = prepared.galley.server.url;
+  step(`Galley restarted with its read cache on (pid ${prepared.galley.server.pid})`);
 }
 
 export async function benchDatabase(db: DbKind, options: BenchOptions): Promise<DbResult> {
@@ -112,16 +150,28 @@ export async function benchDatabase(db: DbKind, options: BenchOptions): Promise<
   }
   try {
     const prepared = await setUp(db, options);
-    const scenarios = await runScenarios(prepared, options);
-    scenarios.forEach(summarize);
+    const scenarios: ScenarioResult[] = [];
+    await runScenarios(SCENARIOS.filter((s) => !s.cacheOn), prepared, options, scenarios);
     let loginFlood: LoginFloodResult | undefined;
     let failure: string | undefined;
     try {
+      // Before the restart: the flood's GETs must go to the database, not to the cache.
       if (!isInterrupted()) loginFlood = await measureLoginFlood(prepared.urls.galley, prepared.ids, options.duration);
       if (loginFlood) step(loginFloodLine(loginFlood));
     } catch (err) {
       failure = `login flood: ${err instanceof Error ? err.message : String(err)}`;
     }
+    if (!isInterrupted()) {
+      try {
+        await restartWithCache(prepared);
+        await runScenarios(SCENARIOS.filter((s) => s.cacheOn), prepared, options, scenarios);
+      } catch (err) {
+        const restart = `restarting Galley with its read cache on: ${err instanceof Error ? err.message : String(err)}`;
+        process.stdout.write(`  FAILED: ${restart}\n`);
+        failure = failure ? `${failure}; ${restart}` : restart;
+      }
+    }
+    scenarios.forEach(summarize);
     return { db, scenarios, deepVsFirst: deepVsFirst(scenarios), loginFlood, failure };
   } catch (err) {
     const failure = err instanceof Error ? err.message : String(err);

@@ -3,6 +3,7 @@
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CATEGORIES } from './data.ts';
 import { requestJson } from './http.ts';
 import { freePort, startServer, type ServerProcess } from './processes.ts';
 
@@ -23,13 +24,17 @@ export const POSTS_COLLECTION = {
     { name: 'body', type: 'text' },
     { name: 'status', type: 'select', values: ['draft', 'published', 'archived'] },
     { name: 'price', type: 'number', min: 0 },
+    { name: 'category', type: 'select', values: [...CATEGORIES] },
+    { name: 'featured', type: 'boolean' },
   ],
   indexes: [{ fields: ['status', 'created'] }],
+  // Title words rank above body words (weights 1.0 and 0.4).
+  search: ['title', 'body'],
   rules: { list: '', view: '', create: '', update: null, delete: null },
 };
 
 /** `env` adds settings of a scenario (REDIS_URL for several instances, …) over the defaults below. */
-export async function startGalley(options: { dataDir: string; databaseUrl?: string; env?: Record<string, string> }): Promise<Galley> {
+export async function startGalley(options: { dataDir: string; databaseUrl?: string; env?: Record<string, string | undefined> }): Promise<Galley> {
   const port = await freePort();
   const server = await startServer({
     name: 'galley',

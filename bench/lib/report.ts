@@ -1,5 +1,6 @@
-// Results: the console table per database (req/s, p50, p99, Galley ÷ reference against its target),
-// a JSON file per run in bench/results/, and bench/results/latest.md (overwritten each run).
+// Results: the console table per database (req/s, p50, p99, Galley ÷ reference against its target,
+// Galley's p99 against the latency budget), a JSON file per run in bench/results/, and
+// bench/results/latest.md (overwritten each run).
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -7,7 +8,7 @@ import path from 'node:path';
 import type { Measurement } from './load.ts';
 import { loginFloodLine, type LoginFloodResult } from './login-flood.ts';
 import type { BenchOptions, DbKind } from './options.ts';
-import { DEEP_PAGE_TARGET, type ScenarioInfo } from './scenarios.ts';
+import { DEEP_PAGE_TARGET, P99_BUDGET_MS, type ScenarioInfo } from './scenarios.ts';
 
 export interface ScenarioResult extends ScenarioInfo {
   /** e.g. "page 1,000" or "page 83 (fewer records)". */
@@ -17,6 +18,8 @@ export interface ScenarioResult extends ScenarioInfo {
   /** Galley ÷ reference req/s. */
   ratio?: number;
   pass?: boolean;
+  /** Galley's p99 is under P99_BUDGET_MS. */
+  p99Pass?: boolean;
   /** Set when the scenario could not be measured or had more than 1% errors. */
   failure?: string;
 }
@@ -54,6 +57,7 @@ export function summarize(s: ScenarioResult): void {
   if (s.reference && s.galley && !s.failure) {
     s.ratio = s.galley.rps / s.reference.rps;
     s.pass = s.ratio >= s.target;
+    s.p99Pass = s.galley.p99 < P99_BUDGET_MS;
   }
 }
 
@@ -68,7 +72,7 @@ export function deepVsFirst(scenarios: readonly ScenarioResult[]): DbResult['dee
 
 function rows(db: DbResult): string[][] {
   return db.scenarios.map((s) => [
-    s.label + (s.detail ? ` (${s.detail})` : ''),
+    s.label + (s.detail ? ` (${s.detail})` : '') + (s.comparedTo ? ` — ref: ${s.comparedTo}` : ''),
     num(s.reference?.rps),
     ms(s.reference?.p50),
     ms(s.reference?.p99),
@@ -78,10 +82,11 @@ function rows(db: DbResult): string[][] {
     s.failure ? 'FAILED' : ratio(s.ratio, s.target),
     `≥ ${s.target}×`,
     s.failure ? 'FAILED' : verdict(s.pass),
+    s.p99Pass === undefined ? '' : s.p99Pass ? 'ok' : 'OVER',
   ]);
 }
 
-const HEADER = ['scenario', 'ref req/s', 'ref p50', 'ref p99', 'Galley req/s', 'Galley p50', 'Galley p99', 'Galley ÷ ref', 'target', ''];
+const HEADER = ['scenario', 'ref req/s', 'ref p50', 'ref p99', 'Galley req/s', 'Galley p50', 'Galley p99', 'Galley ÷ ref', 'target', '', `Galley p99 < ${P99_BUDGET_MS} ms`];
 
 function deepLine(db: DbResult): string | undefined {
   const d = db.deepVsFirst;

@@ -1,7 +1,7 @@
 // Seeds Galley through its batch API (100 creates per request, a few requests in flight), then reads
 // every row back through the list API, so the reference can be loaded with exactly the same rows.
 
-import type { PostRow } from '../reference/common.ts';
+import { postRowOf, type PostRow } from '../reference/common.ts';
 import { makePost, prng } from './data.ts';
 import { requestJson } from './http.ts';
 
@@ -48,9 +48,7 @@ export async function readAllRecords(url: string, expected: number): Promise<Pos
   for (let page = 0; page < maxPages; page++) {
     const query = `limit=${READ_PAGE}&sort=created${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
     const res: Page = await requestJson<Page>(`${url}/api/v1/collections/posts/records?${query}`);
-    for (const r of res.items) {
-      rows.push({ id: r.id, created: r.created, updated: r.updated, title: r.title, body: r.body, status: r.status, price: r.price });
-    }
+    rows.push(...res.items.map(postRowOf));
     progress('reading rows back', rows.length, expected);
     cursor = res.nextCursor;
     if (!cursor) break;

@@ -18,7 +18,7 @@ import { createApp } from '../../packages/server/src/app.ts';
 import { SqliteDatabase } from '../../packages/server/src/db/sqlite.ts';
 import { PostgresDatabase } from '../../packages/server/src/db/postgres.ts';
 import { loadConfig } from '../../packages/server/src/config/config.ts';
-import { buildReferenceServer, type PostRow, type PostStore } from '../reference/common.ts';
+import { buildReferenceServer, postRowOf, type PostRow, type PostStore } from '../reference/common.ts';
 import { openSqliteStore } from '../reference/sqlite-store.ts';
 import { openPgStore } from '../reference/pg-store.ts';
 import { buildPgReference, buildSqliteReference } from '../lib/reference-db.ts';
@@ -202,7 +202,7 @@ try {
       items: PostRow[];
       nextCursor: string | null;
     };
-    for (const r of page.items) rows.push({ id: r.id, created: r.created, updated: r.updated, title: r.title, body: r.body, status: r.status, price: r.price });
+    rows.push(...page.items.map(postRowOf));
     cursor = page.nextCursor;
   }
 
