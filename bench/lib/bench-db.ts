@@ -43,7 +43,7 @@ interface Prepared {
   galley: Galley;
   /** Where Galley keeps its data, to start it again on the same data. */
   galleyStorage: { dataDir: string; databaseUrl?: string };
-  /** e.g. "717–1,307 hits per word": how much of the data a search touches. */
+  /** e.g. "4 words, 717–1,307 hits each": how much of the data a search touches. */
   searchHits: string;
 }
 
