@@ -164,6 +164,32 @@ await describeEachDialect('change log', (dialect) => {
     assert.equal(await headNow(), start + 2);
   });
 
+  test('several instances numbering at once: every change once, gap-free, numbered before its write resolves', { skip: dialect === 'sqlite' && 'SQLite numbers inside the write' }, async () => {
+    await webhookOutboxCaughtUp(t);
+    const start = await headNow();
+    const db = t.app.services.db;
+    // Each ChangeLog moves on its own, as the instances sharing a database do (none waits for another's run).
+    const failures: unknown[] = [];
+    const instances = Array.from({ length: 4 }, () => new ChangeLog(db, { hours: 24, rows: 1_000_000 }, (err) => failures.push(err)));
+    const numberedAtReturn: boolean[] = [];
+    await Promise.all(
+      Array.from({ length: 80 }, async (_, i) => {
+        const id = `multi${i}`;
+        await db.transaction(async (tx) => {
+          instances[i % instances.length]!.append(tx, 'notes', 'create', { id, title: id } as never);
+        });
+        numberedAtReturn.push(!!(await db.get(`SELECT 1 AS x FROM "_changes" WHERE "record_id" = $1`, [id])));
+      }),
+    );
+    assert.deepEqual(failures, []);
+    assert.deepEqual(numberedAtReturn.filter((numbered) => !numbered), []);
+    const changes = await all(start);
+    assert.deepEqual(changes.map((c) => c.seq), Array.from({ length: 80 }, (_, i) => start + i + 1));
+    assert.deepEqual(new Set(changes.map((c) => c.recordId)), new Set(Array.from({ length: 80 }, (_, i) => `multi${i}`)));
+    assert.equal(await headNow(), start + 80);
+    assert.equal(Number((await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM "_changes_pending"`))!.n), 0);
+  });
+
   test('retention prunes beyond the row budget and by age; a reader from before the cut is told', async () => {
     await webhookOutboxCaughtUp(t);
     const head = await headNow();

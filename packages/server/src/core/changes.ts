@@ -5,7 +5,7 @@
 // takes its numbers just before it commits. On PostgreSQL that would hold the counter's row lock
 // through every COMMIT's WAL flush and so serialise all writes behind the disk. There a write instead
 // adds its changes to `_changes_pending` (no lock) and, once committed, moves every pending change
-// into `_changes` under the counter's lock, in one short transaction for many writes: the numbers
+// into `_changes` under the counter's lock, in one statement for many writes: the numbers
 // stay gap-free and become visible in order (each move commits a consecutive range after the one
 // before), and `transaction()` resolves only once its changes are numbered, so a reader that
 // starts after a write has returned sees it in the log. Changes of a process that died between its
@@ -43,10 +43,27 @@ export interface ChangeRead {
 type Pending = Array<{ collection: string; recordId: string; action: ChangeAction; record: string | null }>;
 
 /**
- * Told after a commit of this process: the new head and, when this commit alone took the numbers
- * up to it (SQLite), its changes numbered `head - changes.length + 1 … head`; otherwise none.
+ * Told after a commit of this process: the new head and, when known, the changes numbered
+ * `head - changes.length + 1 … head` — on SQLite the commit's own, on PostgreSQL those a move of
+ * this process numbered (other writes' too) —; otherwise none (another instance numbered them).
  */
 export type CommittedListener = (head: number, changes: readonly Change[]) => void;
+
+/** A row of `_changes` as read back (PostgreSQL gives `time` as an ISO string, SQLite as stored text). */
+interface ChangeRow {
+  seq: number;
+  collection: string;
+  record_id: string;
+  action: ChangeAction;
+  record: string | null;
+  time: string;
+}
+
+/** What one numbering run did: the head it left, and how many changes it moved. */
+interface NumberingRun {
+  head: number;
+  moved: number;
+}
 
 /** Rows looked at per pruning statement, so one pass never holds a long lock or a huge transaction. */
 const PRUNE_CHUNK = 10_000;
@@ -55,13 +72,52 @@ const PRUNE_INTERVAL_MS = 60_000;
 /** Pending changes moved per numbering statement (PostgreSQL). */
 const NUMBER_BATCH = 1000;
 
+/**
+ * PostgreSQL: moves up to $1 pending changes into `_changes`, numbered after the head, oldest ticket
+ * first, and returns them — one autocommit statement, so no BEGIN/COMMIT round trips. Its order:
+ * - `locked` takes the counter's row lock, and only when something is pending (an idle run takes no
+ *   lock, so it commits without writing). The condition that needs it is a one-time filter in each
+ *   later step, so nothing is read or deleted before the lock is held. Waiting for another mover,
+ *   FOR UPDATE returns the row as that mover committed it (READ COMMITTED), so `seq` is the head.
+ * - `taken` locks the pending rows to move: rows another mover deleted since this statement's
+ *   snapshot are skipped before LIMIT counts them. Rows committed after the snapshot stay for the
+ *   next run, which starts after their writers asked (ChangeLog.numberingRun).
+ */
+const MOVE_PENDING = `
+  WITH locked AS MATERIALIZED (
+    SELECT "seq" FROM "_changes_head" WHERE "id" = 1 AND EXISTS (SELECT 1 FROM "_changes_pending") FOR UPDATE
+  ), taken AS MATERIALIZED (
+    SELECT "ticket" FROM "_changes_pending" WHERE EXISTS (SELECT 1 FROM locked) ORDER BY "ticket" LIMIT $1 FOR UPDATE
+  ), moved AS (
+    DELETE FROM "_changes_pending" p USING taken WHERE p."ticket" = taken."ticket"
+    RETURNING p."ticket", p."collection", p."record_id", p."action", p."record", p."time"
+  ), numbered AS (
+    INSERT INTO "_changes" ("seq", "collection", "record_id", "action", "record", "time")
+    SELECT (SELECT "seq" FROM locked) + row_number() OVER (ORDER BY "ticket"), "collection", "record_id", "action", "record", "time" FROM moved
+    RETURNING "seq", "collection", "record_id", "action", "record", "time"
+  ), advanced AS (
+    UPDATE "_changes_head" SET "seq" = (SELECT "seq" FROM locked) + (SELECT count(*) FROM numbered) WHERE "id" = 1 AND EXISTS (SELECT 1 FROM locked)
+  )
+  SELECT * FROM numbered ORDER BY "seq"`;
+
+function toChange(row: ChangeRow): Change {
+  return {
+    seq: Number(row.seq),
+    collection: row.collection,
+    recordId: row.record_id,
+    action: row.action,
+    record: row.record === null ? null : (JSON.parse(row.record) as ApiRecord),
+    time: new Date(row.time).toISOString(),
+  };
+}
+
 export class ChangeLog {
   private readonly pending = new WeakMap<Transaction, Pending>();
   private readonly committedListeners = new Set<CommittedListener>();
   private pruneTimer: NodeJS.Timeout | undefined;
   /** The numbering run under way (PostgreSQL), and the one queued behind it. */
-  private numbering: Promise<number> | undefined;
-  private numberingNext: Promise<number> | undefined;
+  private numbering: Promise<NumberingRun> | undefined;
+  private numberingNext: Promise<NumberingRun> | undefined;
   private lastHead = 0;
 
   constructor(
@@ -81,8 +137,10 @@ export class ChangeLog {
       if (tx.dialect === 'postgres') {
         tx.beforeCommit(() => this.writePending(tx, created));
         tx.afterCommit(async () => {
-          const numbered = await this.numberCommitted();
-          this.committedListeners.forEach((fn) => fn(numbered, []));
+          // A run that moved changes told the listeners itself; one that found none moved (another
+          // instance numbered them) still says that the log grew.
+          const run = await this.numberingRun();
+          if (run.moved === 0) this.tell(run.head, []);
         });
       } else {
         let time = '';
@@ -97,7 +155,7 @@ export class ChangeLog {
             seq: head - created.length + i + 1, collection: c.collection, recordId: c.recordId, action: c.action,
             record: c.record === null ? null : (JSON.parse(c.record) as ApiRecord), time,
           }));
-          this.committedListeners.forEach((fn) => fn(head, changes));
+          this.tell(head, changes);
         });
       }
     }
@@ -108,6 +166,10 @@ export class ChangeLog {
   onCommitted(listener: CommittedListener): () => void {
     this.committedListeners.add(listener);
     return () => this.committedListeners.delete(listener);
+  }
+
+  private tell(head: number, changes: readonly Change[]): void {
+    this.committedListeners.forEach((fn) => fn(head, changes));
   }
 
   /** SQLite: numbers the changes and inserts them; returns the new head (the last number taken). */
@@ -136,17 +198,23 @@ export class ChangeLog {
 
   /**
    * Numbers every change committed so far (PostgreSQL; a no-op on SQLite) and resolves to the head.
-   * Runs coalesce: a caller arriving while a run is under way (which may have started before its
-   * commit) waits for the next run, which all such callers share. Never rejects: failures go to
-   * `onError`, and the next run, or the change feed's poll, numbers what is left.
+   * Never rejects: failures go to `onError`, and the next run, or the change feed's poll, numbers what is left.
    */
-  numberCommitted(): Promise<number> {
-    if (this.db.dialect !== 'postgres') return Promise.resolve(this.lastHead);
+  async numberCommitted(): Promise<number> {
+    return (await this.numberingRun()).head;
+  }
+
+  /**
+   * Runs coalesce: a caller arriving while a run is under way (which may have started before its
+   * commit) waits for the next run, which all such callers share.
+   */
+  private numberingRun(): Promise<NumberingRun> {
+    if (this.db.dialect !== 'postgres') return Promise.resolve({ head: this.lastHead, moved: 0 });
     if (!this.numbering) {
-      const run: Promise<number> = this.numberPending()
+      const run: Promise<NumberingRun> = this.numberPending()
         .catch((err: unknown) => {
           this.onError(err);
-          return this.lastHead;
+          return { head: this.lastHead, moved: 0 };
         })
         .finally(() => {
           if (this.numbering === run) this.numbering = undefined;
@@ -156,36 +224,22 @@ export class ChangeLog {
     }
     this.numberingNext ??= this.numbering.then(() => {
       this.numberingNext = undefined;
-      return this.numberCommitted();
+      return this.numberingRun();
     });
     return this.numberingNext;
   }
 
-  /** Moves pending changes into `_changes` under the counter's row lock, oldest ticket first. */
-  private async numberPending(): Promise<number> {
+  /** Moves pending changes into `_changes` a batch per statement, and tells the listeners of each batch. */
+  private async numberPending(): Promise<NumberingRun> {
+    let moved = 0;
     for (;;) {
-      // Most runs after a busy moment find that an earlier run took their changes too.
-      if (!(await this.db.get(`SELECT 1 AS x FROM "_changes_pending" LIMIT 1`))) return this.lastHead;
-      const { head, moved } = await this.db.transaction(async (tx) => {
-        // The lock first, in a statement of its own: the next statement's snapshot then sees every
-        // change committed before the previous holder's move, and nothing it already moved.
-        const locked = await tx.get<{ seq: number }>(`SELECT "seq" FROM "_changes_head" WHERE "id" = 1 FOR UPDATE`);
-        const row = await tx.get<{ head: number }>(
-          `WITH moved AS (
-             DELETE FROM "_changes_pending" WHERE "ticket" IN (SELECT "ticket" FROM "_changes_pending" ORDER BY "ticket" LIMIT $2)
-             RETURNING "ticket", "collection", "record_id", "action", "record", "time"
-           ), numbered AS (
-             INSERT INTO "_changes" ("seq", "collection", "record_id", "action", "record", "time")
-             SELECT $1::bigint + row_number() OVER (ORDER BY "ticket"), "collection", "record_id", "action", "record", "time" FROM moved
-             RETURNING "seq"
-           )
-           UPDATE "_changes_head" SET "seq" = $1::bigint + (SELECT count(*) FROM numbered) WHERE "id" = 1 RETURNING "seq" AS head`,
-          [Number(locked!.seq), NUMBER_BATCH],
-        );
-        return { head: Number(row!.head), moved: Number(row!.head) - Number(locked!.seq) };
-      });
-      this.lastHead = head;
-      if (moved < NUMBER_BATCH) return head;
+      const rows = await this.db.all<ChangeRow>(MOVE_PENDING, [NUMBER_BATCH]);
+      if (rows.length === 0) return { head: this.lastHead, moved };
+      this.lastHead = Number(rows.at(-1)!.seq);
+      moved += rows.length;
+      // As read() would return them; parsed only when someone listens.
+      if (this.committedListeners.size > 0) this.tell(this.lastHead, rows.map(toChange));
+      if (rows.length < NUMBER_BATCH) return { head: this.lastHead, moved };
     }
   }
 
@@ -203,7 +257,7 @@ export class ChangeLog {
   /** Up to `limit` changes after `after`, in order; `q` reads inside a caller's transaction. */
   async read(after: number, limit: number, q: Queryable = this.db): Promise<ChangeRead> {
     const params = new SqlParams(q.dialect);
-    const rows = await q.all<{ seq: number; collection: string; record_id: string; action: ChangeAction; record: string | null; time: string; pruned: number }>(
+    const rows = await q.all<ChangeRow & { pruned: number }>(
       `SELECT c."seq", c."collection", c."record_id", c."action", c."record", c."time", h."pruned"
        FROM "_changes_head" h LEFT JOIN "_changes" c ON c."seq" > ${params.add(after)}
        WHERE h."id" = 1 ORDER BY c."seq" LIMIT ${params.add(limit)}`,
@@ -215,14 +269,7 @@ export class ChangeLog {
     const changes: Change[] = [];
     for (const row of rows) {
       if (row.seq === null || row.seq === undefined) continue;
-      changes.push({
-        seq: Number(row.seq),
-        collection: row.collection,
-        recordId: row.record_id,
-        action: row.action,
-        record: row.record === null ? null : (JSON.parse(row.record) as ApiRecord),
-        time: new Date(row.time).toISOString(),
-      });
+      changes.push(toChange(row));
     }
     return { changes, complete: after >= pruned };
   }
