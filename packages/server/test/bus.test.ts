@@ -7,6 +7,9 @@ import { describe, test } from 'node:test';
 import type { Bus } from '../src/bus/bus.ts';
 import { DatabaseBus } from '../src/bus/database-bus.ts';
 import { RedisBus } from '../src/bus/redis-bus.ts';
+import { pino } from 'pino';
+import { Metrics } from '../src/core/metrics.ts';
+import { instrumentDatabase } from '../src/db/instrumented.ts';
 import { PostgresDatabase } from '../src/db/postgres.ts';
 import { createPostgresDatabase, testDialects } from '../src/testing/databases.ts';
 import { redisSkipReason, REDIS_TEST_URL, uniqueRedisPrefix } from '../src/testing/redis.ts';
@@ -30,6 +33,18 @@ const implementations: Array<{ name: string; skip: string | false; make(): Promi
       const pg = await createPostgresDatabase();
       const a = new PostgresDatabase({ connectionString: pg.url, max: 2 });
       const b = new PostgresDatabase({ connectionString: pg.url, max: 2 });
+      return { one: new DatabaseBus(a), other: new DatabaseBus(b), close: async () => { await a.close(); await b.close(); await pg.drop(); } };
+    },
+  },
+  {
+    // As createApp wires it: the bus over the database that times every statement.
+    name: 'PostgreSQL NOTIFY, instrumented database',
+    skip: dialects.includes('postgres') ? false : pgSkip!,
+    async make() {
+      const pg = await createPostgresDatabase();
+      const instrument = (db: PostgresDatabase) => instrumentDatabase(db, { metrics: new Metrics(), logger: pino({ level: 'silent' }), slowQueryMs: 0 });
+      const a = instrument(new PostgresDatabase({ connectionString: pg.url, max: 2 }));
+      const b = instrument(new PostgresDatabase({ connectionString: pg.url, max: 2 }));
       return { one: new DatabaseBus(a), other: new DatabaseBus(b), close: async () => { await a.close(); await b.close(); await pg.drop(); } };
     },
   },

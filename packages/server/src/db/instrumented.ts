@@ -54,7 +54,7 @@ export function instrumentDatabase(db: Database, options: InstrumentOptions): Da
       get: <T>(sql: string, params: readonly unknown[] = []) => timed('get', sql, params, () => q.get<T>(sql, params)),
       run: (sql: string, params: readonly unknown[] = []): Promise<RunResult> => timed('run', sql, params, () => q.run(sql, params)),
       exec: (script: string) => timed('exec', script, [], () => q.exec(script)),
-      notify: (channel: string) => q.notify(channel),
+      notify: (channel: string, payload?: string) => q.notify(channel, payload),
     };
   }
 
