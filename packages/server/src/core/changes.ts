@@ -12,7 +12,7 @@
 // commit and the move are moved by the next move of any instance (the change feed polls).
 
 import type { ApiRecord } from './record-rows.ts';
-import { SqlParams, type Database, type Queryable, type Transaction } from '../db/database.ts';
+import { SqlParams, type Database, type Queryable, type Statement, type Transaction } from '../db/database.ts';
 
 export type ChangeAction = 'create' | 'update' | 'delete';
 
@@ -135,7 +135,7 @@ export class ChangeLog {
       this.pending.set(tx, created);
       let head = 0;
       if (tx.dialect === 'postgres') {
-        tx.beforeCommit(() => this.writePending(tx, created));
+        tx.commitWith(() => this.pendingInsert(created));
         tx.afterCommit(async () => {
           // A run that moved changes told the listeners itself; one that found none moved (another
           // instance numbered them) still says that the log grew.
@@ -185,15 +185,18 @@ export class ChangeLog {
     return head;
   }
 
-  /** PostgreSQL: adds the transaction's changes to `_changes_pending`, in order (tickets grow with it). */
-  private async writePending(tx: Queryable, changes: Pending): Promise<void> {
-    await tx.run(
-      `INSERT INTO "_changes_pending" ("collection", "record_id", "action", "record", "time")
+  /**
+   * PostgreSQL: adds the transaction's changes to `_changes_pending`, in order (tickets grow with it);
+   * the transaction's last statement, sent with its COMMIT.
+   */
+  private pendingInsert(changes: Pending): Statement {
+    return {
+      sql: `INSERT INTO "_changes_pending" ("collection", "record_id", "action", "record", "time")
        SELECT c.collection, c.record_id, c.action, c.record, $5
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS c(collection, record_id, action, record, ord)
        ORDER BY c.ord`,
-      [changes.map((c) => c.collection), changes.map((c) => c.recordId), changes.map((c) => c.action), changes.map((c) => c.record), new Date().toISOString()],
-    );
+      params: [changes.map((c) => c.collection), changes.map((c) => c.recordId), changes.map((c) => c.action), changes.map((c) => c.record), new Date().toISOString()],
+    };
   }
 
   /**

@@ -36,6 +36,18 @@ export interface Transaction extends Queryable {
    * went back to the pool.
    */
   afterCommit(fn: () => void | Promise<void>): void;
+  /**
+   * The transaction's last statement: `build` runs after the body and the beforeCommit hooks, and
+   * its statement goes out together with COMMIT (on PostgreSQL in one round trip); if it fails,
+   * nothing is committed. At most one per transaction.
+   */
+  commitWith(build: () => Statement): void;
+}
+
+/** A statement with its parameters. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
 }
 
 export interface Database extends Queryable {

@@ -1,8 +1,10 @@
 // The PostgreSQL adapter (pg): a connection pool, named prepared statements for repeated SQL,
 // and type parsers so rows come back in the same shapes as from SQLite (ISO timestamps, numbers).
+// Connections are in pipeline mode, so a transaction's BEGIN travels with its first statement and
+// its COMMIT with its last (Transaction.commitWith): one round trip each instead of two.
 
 import pg from 'pg';
-import { DatabaseUnavailableError, quoteIdent, UniqueViolationError, type Database, type Queryable, type RunResult, type Transaction } from './database.ts';
+import { DatabaseUnavailableError, quoteIdent, UniqueViolationError, type Database, type Queryable, type RunResult, type Statement, type Transaction } from './database.ts';
 import { CommitHooks } from './commit-hooks.ts';
 
 const MAX_NAMED_STATEMENTS = 1000;
@@ -62,6 +64,20 @@ function translateError(err: unknown): unknown {
 
 type Client = pg.Pool | pg.PoolClient;
 
+/** Runs `send`, whose queries go out in one write (the connection is in pipeline mode, so none waits for another's answer). */
+function writeTogether(client: pg.PoolClient, send: () => void): void {
+  const stream = client.connection.stream as unknown as { cork(): void; uncork(): void };
+  stream.cork();
+  try {
+    send();
+  } finally {
+    stream.uncork();
+  }
+}
+
+/** Sends a statement of a transaction; the first one carries the BEGIN in front of it. */
+type Sender = <R>(send: () => Promise<R>) => Promise<R>;
+
 export class PostgresDatabase implements Database {
   readonly dialect = 'postgres' as const;
   private readonly pool: pg.Pool;
@@ -80,6 +96,9 @@ export class PostgresDatabase implements Database {
       max: options.max,
       types: typeParsers,
       connectionTimeoutMillis: 10_000,
+      // Statements are still awaited one by one; this lets a transaction put BEGIN and COMMIT in
+      // the same write as a statement (see transaction()).
+      pipeline: true,
     });
     // An idle client that loses its connection must not crash the process.
     this.pool.on('error', () => {});
@@ -87,7 +106,8 @@ export class PostgresDatabase implements Database {
     this.connectionString = options.connectionString;
   }
 
-  private query(client: Client, sql: string, params: readonly unknown[]): Promise<pg.QueryResult> {
+  /** `retry`: run the statement again, unprepared, if the server's cached plan no longer fits. */
+  private query(client: Client, sql: string, params: readonly unknown[], retry = true): Promise<pg.QueryResult> {
     let name = this.statementNames.get(sql);
     if (name === undefined && this.statementNames.size < MAX_NAMED_STATEMENTS) {
       name = `g${this.generation}_${this.statementNames.size}`;
@@ -98,7 +118,7 @@ export class PostgresDatabase implements Database {
     return run(name).catch((err: unknown) => {
       // Another instance changed a table under a statement this connection prepared before
       // ("cached plan must not change result type"): forget our statements and run it afresh.
-      if (name && (err as PgError).code === '0A000') {
+      if (retry && name && (err as PgError).code === '0A000') {
         this.resetStatementCache();
         return run(undefined).catch(rethrow);
       }
@@ -106,20 +126,20 @@ export class PostgresDatabase implements Database {
     });
   }
 
-  private handle(client: Client): Queryable {
+  private handle(client: Client, send: Sender = (fn) => fn()): Queryable {
     return {
       dialect: 'postgres',
-      all: async <T>(sql: string, params: readonly unknown[] = []) => (await this.query(client, sql, params)).rows as T[],
-      get: async <T>(sql: string, params: readonly unknown[] = []) => (await this.query(client, sql, params)).rows[0] as T | undefined,
+      all: async <T>(sql: string, params: readonly unknown[] = []) => (await send(() => this.query(client, sql, params))).rows as T[],
+      get: async <T>(sql: string, params: readonly unknown[] = []) => (await send(() => this.query(client, sql, params))).rows[0] as T | undefined,
       run: async (sql: string, params: readonly unknown[] = []): Promise<RunResult> => ({
-        changes: (await this.query(client, sql, params)).rowCount ?? 0,
+        changes: (await send(() => this.query(client, sql, params))).rowCount ?? 0,
       }),
       exec: async (script: string) => {
-        await client.query(script).catch(rethrow);
+        await send(() => client.query(script).catch(rethrow));
       },
       // pg_notify inside a transaction is delivered at commit, and not at all on rollback.
       notify: async (channel: string, payload = '') => {
-        await client.query('SELECT pg_notify($1, $2)', [channel, payload]).catch(rethrow);
+        await send(() => client.query('SELECT pg_notify($1, $2)', [channel, payload]).catch(rethrow));
       },
     };
   }
@@ -180,15 +200,26 @@ export class PostgresDatabase implements Database {
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const client = await this.pool.connect().catch(rethrow);
     const hooks = new CommitHooks();
+    // Nothing is sent until the first statement, which goes out right behind BEGIN.
+    let begun: Promise<unknown> | undefined;
+    const send: Sender = <R>(statement: () => Promise<R>): Promise<R> => {
+      if (begun) return statement();
+      let sent!: Promise<R>;
+      writeTogether(client, () => {
+        begun = client.query('BEGIN').catch(rethrow);
+        sent = statement();
+      });
+      // Promise.all listens to both, so neither rejection goes unheard.
+      return Promise.all([begun, sent]).then(() => sent);
+    };
     let result: T;
     try {
-      await client.query('BEGIN');
       try {
-        result = await fn(hooks.wrap(this.handle(client)));
+        result = await fn(hooks.wrap(this.handle(client, send)));
         await hooks.beforeCommit();
-        await client.query('COMMIT').catch(rethrow);
+        await this.commit(client, begun !== undefined, hooks.lastStatement());
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
+        if (begun) await client.query('ROLLBACK').catch(() => {});
         throw err;
       }
     } finally {
@@ -197,6 +228,30 @@ export class PostgresDatabase implements Database {
     // Committed; the connection is free for whatever the hooks await (the change log's numbering).
     await hooks.afterCommit();
     return result;
+  }
+
+  /**
+   * Ends a transaction: its last statement and COMMIT in one write. When that statement fails, the
+   * server answers COMMIT with a rollback, and the statement's error is thrown. A transaction that
+   * ran nothing before its last statement runs it alone (one statement commits atomically).
+   */
+  private async commit(client: pg.PoolClient, begun: boolean, last: Statement | undefined): Promise<void> {
+    if (!begun) {
+      if (last) await this.query(client, last.sql, last.params, false);
+      return;
+    }
+    if (!last) {
+      await client.query('COMMIT').catch(rethrow);
+      return;
+    }
+    let statement!: Promise<unknown>;
+    let committed!: Promise<unknown>;
+    writeTogether(client, () => {
+      // No retry: a second try would run after the COMMIT, outside the transaction.
+      statement = this.query(client, last.sql, last.params, false);
+      committed = client.query('COMMIT').catch(rethrow);
+    });
+    await Promise.all([statement, committed]);
   }
 
   async ping(): Promise<void> {

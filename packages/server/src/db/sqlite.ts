@@ -174,6 +174,8 @@ export class SqliteDatabase implements Database {
       try {
         result = await fn(hooks.wrap(this.direct));
         await hooks.beforeCommit();
+        const last = hooks.lastStatement();
+        if (last) this.runNow(last.sql, last.params);
         this.execNow('COMMIT');
       } catch (err) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');

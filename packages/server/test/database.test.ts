@@ -1,0 +1,92 @@
+// The Database port's transactions on each adapter: all or nothing, including the statement given
+// to commitWith (on PostgreSQL it travels with COMMIT, and the first statement with BEGIN, so a
+// failure in either must still roll everything back and leave the connection usable).
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { UniqueViolationError, type Database } from '../src/db/database.ts';
+import { PostgresDatabase } from '../src/db/postgres.ts';
+import { SqliteDatabase } from '../src/db/sqlite.ts';
+import { createPostgresDatabase, describeEachDialect } from '../src/testing/databases.ts';
+
+await describeEachDialect('database transactions', (dialect) => {
+  let db: Database;
+  let drop: (() => Promise<void>) | undefined;
+  const p = (n: number) => (dialect === 'postgres' ? `$${n}` : '?');
+  const insert = (id: string) => ({ sql: `INSERT INTO t (id) VALUES (${p(1)})`, params: [id] });
+  const ids = async () => (await db.all<{ id: string }>('SELECT id FROM t ORDER BY id')).map((r) => r.id);
+
+  before(async () => {
+    if (dialect === 'postgres') {
+      const pg = await createPostgresDatabase();
+      drop = pg.drop;
+      // One connection: every transaction below reuses the one before it.
+      db = new PostgresDatabase({ connectionString: pg.url, max: 1 });
+    } else {
+      db = new SqliteDatabase({ filename: ':memory:' });
+    }
+    await db.exec('CREATE TABLE t (id TEXT PRIMARY KEY)');
+  });
+  after(async () => {
+    await db?.close();
+    await drop?.();
+  });
+
+  test('the body and the commitWith statement commit together, then afterCommit runs', async () => {
+    const order: string[] = [];
+    await db.transaction(async (tx) => {
+      await tx.run(insert('a').sql, insert('a').params);
+      tx.commitWith(() => (order.push('built'), insert('b')));
+      tx.beforeCommit(async () => void order.push('before'));
+      tx.afterCommit(() => void order.push('after'));
+    });
+    assert.deepEqual(await ids(), ['a', 'b']);
+    assert.deepEqual(order, ['before', 'built', 'after']);
+  });
+
+  test('a failing commitWith statement rolls the body back, throws its error and skips afterCommit', async () => {
+    let committed = false;
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.run(insert('c').sql, insert('c').params);
+        tx.commitWith(() => insert('a'));
+        tx.afterCommit(() => void (committed = true));
+      }),
+      UniqueViolationError,
+    );
+    assert.equal(committed, false);
+    assert.deepEqual(await ids(), ['a', 'b']);
+  });
+
+  test('a failing first statement rolls back and the connection serves the next transaction', async () => {
+    await assert.rejects(db.transaction((tx) => tx.run(insert('a').sql, insert('a').params)), UniqueViolationError);
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.run(insert('d').sql, insert('d').params);
+        throw new Error('the body changed its mind');
+      }),
+      /changed its mind/,
+    );
+    assert.deepEqual(await ids(), ['a', 'b']);
+    await db.transaction(async (tx) => void (await tx.run(insert('e').sql, insert('e').params)));
+    assert.deepEqual(await ids(), ['a', 'b', 'e']);
+  });
+
+  test('a transaction with only a commitWith statement, or with nothing at all, commits', async () => {
+    await db.transaction(async (tx) => tx.commitWith(() => insert('f')));
+    assert.equal(await db.transaction(async () => 'nothing to do'), 'nothing to do');
+    assert.deepEqual(await ids(), ['a', 'b', 'e', 'f']);
+  });
+
+  test('a second commitWith in one transaction is refused, and nothing is written', async () => {
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.run(insert('g').sql, insert('g').params);
+        tx.commitWith(() => insert('h'));
+        tx.commitWith(() => insert('i'));
+      }),
+      /at most one commitWith/,
+    );
+    assert.deepEqual(await ids(), ['a', 'b', 'e', 'f']);
+  });
+});
