@@ -197,6 +197,7 @@ export async function createApp(config: GalleyConfig, options: { logger?: Logger
       onQueued: () => webhookSender.wake(),
     });
     webhooks.onQueued(() => webhookSender.wake());
+    webhooks.onActivated(() => webhookOutbox.webhookActivated());
     jobs.registerPeriodic('webhooks.prune-deliveries', 3_600_000, async () => void (await webhooks.pruneDeliveries(config.webhooks.deliveryRetentionDays)));
     // The feed wakes the outbox for every change that reaches this instance (its own or, through the bus, another's).
     feed.add({ prepare: async () => {}, deliver: () => webhookOutbox.wake(), lost: () => webhookOutbox.wake() });

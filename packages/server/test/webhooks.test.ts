@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createApp, type App } from '../src/app.ts';
 import { describeEachDialect } from '../src/testing/databases.ts';
-import { createSignedInUser, createTestApp, type TestApp } from '../src/testing/test-app.ts';
+import { createSignedInUser, createTestApp, webhookOutboxCaughtUp, type TestApp } from '../src/testing/test-app.ts';
 import { WebhookReceiver, type ReceivedDelivery } from '../src/testing/webhook-receiver.ts';
 import { pino } from 'pino';
 
@@ -374,6 +374,35 @@ await describeEachDialect('webhooks', (dialect) => {
     const all = (await t.request('GET', '/api/v1/webhooks')).body.items;
     assert.deepEqual([still.body.enabled, all.length], [true, 1], JSON.stringify(all));
     await remove(id);
+  });
+
+  test('with no active webhook the outbox reads nothing per write; a webhook made active meanwhile gets its deliveries', async () => {
+    const idle = await createTestApp(dialect, ENV);
+    try {
+      assert.equal((await idle.request('POST', '/api/v1/collections', { body: NOTES })).status, 201);
+      assert.equal((await idle.request('POST', '/api/v1/collections/notes/records', { body: { title: 'first' } })).status, 201);
+      await webhookOutboxCaughtUp(idle);
+      // The outbox's reads outside a transaction: its idle check.
+      const db = idle.app.services.db;
+      const read = db.all.bind(db);
+      let webhookReads = 0;
+      db.all = (sql, params) => {
+        if (sql.includes('FROM "_webhooks" WHERE "status" = \'active\'')) webhookReads++;
+        return read(sql, params);
+      };
+      for (let i = 0; i < 20; i++) assert.equal((await idle.request('POST', '/api/v1/collections/notes/records', { body: { title: `idle ${i}` } })).status, 201);
+      await sleep(50);
+      assert.equal(webhookReads, 0);
+      const created = await idle.request('POST', '/api/v1/webhooks', { body: { url: `${receiver.url}/idle`, events: ['notes.create'] } });
+      assert.equal(created.status, 201, created.text);
+      receiver.secrets.set(created.body.id, created.body.secret);
+      assert.equal((await idle.request('POST', '/api/v1/collections/notes/records', { body: { title: 'heard' } })).status, 201);
+      await receiver.until((r) => r.some((d) => d.path === '/idle'), 'the delivery of the write after the webhook was made');
+      await sleep(100);
+      assert.deepEqual(receiver.received.filter((d) => d.path === '/idle').map((d) => [d.body.record.title, d.verified]), [['heard', true]]);
+    } finally {
+      await idle.close();
+    }
   });
 
   test('changes committed while the outbox is stopped are delivered after a restart on the same data', async () => {

@@ -71,6 +71,12 @@ export class WebhookOutbox {
     while (this.draining) await new Promise((r) => setTimeout(r, 5));
   }
 
+  /** A webhook was made active on this instance: the idle spell ends now, so its first deliveries are not held back. */
+  webhookActivated(): void {
+    this.idleAdvanced = 0;
+    this.wake();
+  }
+
   /** Makes deliveries for whatever the log holds beyond the position; overlapping wake-ups coalesce. */
   wake(): void {
     if (this.stopped) return;
@@ -104,9 +110,13 @@ export class WebhookOutbox {
 
   /** One transaction: claim the position, read a batch, insert its deliveries, move on. True when a full batch was taken. */
   private async step(): Promise<boolean> {
-    // Idle (no active webhook) and moved on recently: a plain read instead of a write transaction.
-    // The position only holds back pruning, so lagging a second (or a poll) behind costs nothing.
-    if (Date.now() - this.idleAdvanced < IDLE_ADVANCE_MS && (await this.activeWebhooks(this.db)).length === 0) return false;
+    // Idle (no active webhook when the position last moved to the head, less than a second ago):
+    // nothing to do, not even a read — that was one statement per write. The position only holds
+    // back pruning, so lagging a second (or a poll) behind costs nothing. A webhook made active here
+    // ends the spell at once (webhookActivated); one made active on another instance is seen by the
+    // next step after the spell, or at once by that instance's own outbox. Its `from_seq` keeps its
+    // deliveries exact either way.
+    if (Date.now() - this.idleAdvanced < IDLE_ADVANCE_MS) return false;
     return this.db.transaction(async (tx) => {
       const p = new SqlParams(tx.dialect);
       const lock = tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';

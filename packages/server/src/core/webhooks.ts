@@ -97,6 +97,7 @@ const sealContext = (id: string) => `webhook:${id}`;
 
 export class WebhookService {
   private readonly queued = new Set<() => void>();
+  private readonly activated = new Set<() => void>();
 
   constructor(
     private readonly db: Database,
@@ -121,6 +122,7 @@ export class WebhookService {
                ${p.add(body.enabled === false ? DISABLED_BY_SUPERUSER : null)}, ${p.add(seal(this.sealKey, secret, sealContext(id)))}, ${p.add(fromSeq)}, ${p.add(now)}, ${p.add(now)})`,
       p.values,
     );
+    if (body.enabled !== false) this.activated.forEach((fn) => fn());
     return { webhook: await this.get(id), secret };
   }
 
@@ -150,6 +152,7 @@ export class WebhookService {
       if (body.enabled === true && !current.enabled) {
         // What happened while it was off is not sent: it starts again from now.
         sets.push(`"status" = 'active'`, `"failures" = 0`, `"disabled_reason" = NULL`, `"from_seq" = ${p.add(head)}`);
+        tx.afterCommit(() => this.activated.forEach((fn) => fn()));
       } else if (body.enabled === false && current.enabled) {
         sets.push(`"status" = 'disabled'`, `"disabled_reason" = ${p.add(DISABLED_BY_SUPERUSER)}`);
       }
@@ -236,6 +239,11 @@ export class WebhookService {
       tx.afterCommit(() => this.queued.forEach((fn) => fn()));
       return toDelivery(row!);
     });
+  }
+
+  /** Calls `listener` after this process made a webhook active (created, or enabled again): the outbox stops idling. */
+  onActivated(listener: () => void): void {
+    this.activated.add(listener);
   }
 
   /** Calls `listener` after this process queued a delivery by hand (the sender wakes up). */
