@@ -11,7 +11,7 @@
 import crypto from 'node:crypto';
 import type { Change, ChangeLog } from './changes.ts';
 import { matchesEvent, WEBHOOK_DELIVERIES_CHANNEL } from './webhooks.ts';
-import { SqlParams, type Database, type Queryable, type Transaction } from '../db/database.ts';
+import { SqlParams, type Database, type Transaction } from '../db/database.ts';
 
 export const WEBHOOK_CONSUMER = 'webhooks';
 /** Changes taken per transaction. */
@@ -151,8 +151,8 @@ export class WebhookOutbox {
     });
   }
 
-  private async activeWebhooks(q: Queryable): Promise<ActiveWebhook[]> {
-    const rows = await q.all<{ id: string; events: string; from_seq: number }>(`SELECT "id", "events", "from_seq" FROM "_webhooks" WHERE "status" = 'active'`);
+  private async activeWebhooks(tx: Transaction): Promise<ActiveWebhook[]> {
+    const rows = await tx.all<{ id: string; events: string; from_seq: number }>(`SELECT "id", "events", "from_seq" FROM "_webhooks" WHERE "status" = 'active'`);
     return rows.map((r) => ({ id: r.id, events: JSON.parse(r.events) as string[], fromSeq: Number(r.from_seq) }));
   }
 
