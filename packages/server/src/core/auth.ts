@@ -194,7 +194,7 @@ export class AuthService {
     return this.authenticateSession(token);
   }
 
-  /** Like authenticate, with the session's id (for `GET /sessions` and revoking the others). */
+  /** A session token only (the cookie): its user, its id (for `GET /sessions` and revoking the others) and its expiry. */
   async authenticateSession(token: string): Promise<{ user: AuthUser; sessionId: string; expires: string } | null> {
     const session = await this.sessions.find(token);
     const user = session ? await this.findUser('id', session.userId) : undefined;
