@@ -9,13 +9,13 @@ import { Link } from '../router.tsx';
 
 /** While a search index is being built, collections are read again every few seconds to show its progress. */
 const BUILD_REFRESH_MS = 3000;
-const building = (collections: readonly CollectionDef[] | undefined) => collections?.some((c) => c.searchIndex?.state === 'building') ?? false;
+const building = (collection: CollectionDef | undefined) => collection?.searchIndex?.state === 'building';
 
 export function useCollections() {
   return useQuery({
     queryKey: ['collections'],
     queryFn: ({ signal }) => galley.collections.list({ signal }),
-    refetchInterval: (query) => (building(query.state.data) ? BUILD_REFRESH_MS : false),
+    refetchInterval: (query) => (query.state.data?.some(building) ? BUILD_REFRESH_MS : false),
   });
 }
 
@@ -23,7 +23,7 @@ export function useCollection(name: string) {
   return useQuery({
     queryKey: ['collection', name],
     queryFn: ({ signal }) => galley.collections.get(name, { signal }),
-    refetchInterval: (query) => (building(query.state.data && [query.state.data]) ? BUILD_REFRESH_MS : false),
+    refetchInterval: (query) => (building(query.state.data) ? BUILD_REFRESH_MS : false),
   });
 }
 
