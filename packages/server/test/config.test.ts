@@ -46,6 +46,8 @@ test('origins, public URL, database URL and admin', () => {
 
 test('bad values are refused with a message naming the setting', () => {
   assert.throws(() => loadConfig({ PORT: '70000' }, []), (e) => e instanceof ConfigError && /PORT/.test(e.message));
+  assert.throws(() => loadConfig({ GALLEY_REALTIME_FLUSH_MS: '5000' }, []), (e) => e instanceof ConfigError && /GALLEY_REALTIME_FLUSH_MS/.test(e.message));
+  assert.equal(loadConfig({ GALLEY_REALTIME_FLUSH_MS: '0' }, []).realtime.flushIntervalMs, 0);
   assert.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }, []), /DATABASE_URL/);
   assert.throws(() => loadConfig({ GALLEY_BODY_LIMIT: '-5' }, []), /GALLEY_BODY_LIMIT/);
   assert.throws(() => loadConfig({ GALLEY_ADMIN_EMAIL: 'a@b.co' }, []), /GALLEY_ADMIN_PASSWORD/);

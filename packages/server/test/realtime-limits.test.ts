@@ -1,6 +1,7 @@
-// Realtime connections that misbehave on the wire, on every database: a client that stops answering
-// pings is closed with 4000, one that stops reading is closed with 4002 before the server's buffer
-// for it grows without bound; the others keep their events.
+// Realtime connections on the wire, on every database: a client that stops answering pings is
+// closed with 4000, one that stops reading is closed with 4002 before the server's buffer for it
+// grows without bound; the others keep their events. A busy hub writes events at most once per
+// GALLEY_REALTIME_FLUSH_MS, gathering each client's events of the interval into one write.
 
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
@@ -51,5 +52,28 @@ await describeEachDialect('realtime limits', (dialect) => {
     // The reader got every event.
     assert.equal((await reader.take(closedAfter, 'event')).length, closedAfter);
     reader.close();
+  });
+
+  test('a busy hub writes events at most once per GALLEY_REALTIME_FLUSH_MS, all of them, in order', async () => {
+    const interval = 300;
+    const t = await createTestApp(dialect, { GALLEY_REALTIME_FLUSH_MS: String(interval) });
+    after(() => t.close());
+    assert.equal((await t.request('POST', '/api/v1/collections', { body: PUBLIC })).status, 201);
+    const client = await RealtimeTestClient.open(t.url);
+    await client.subscribe({ id: 's', collection: 'items' });
+    const arrivals: number[] = [];
+    client.ws.on('message', () => arrivals.push(performance.now()));
+    const titles = Array.from({ length: 6 }, (_, i) => `n${i}`);
+    for (const title of titles) assert.equal((await t.request('POST', '/api/v1/collections/items/records', { body: { title } })).status, 201);
+    const events = await client.take(titles.length, 'event');
+    assert.deepEqual(events.map((e) => e.data.record.title), titles);
+    const seqs = events.map((e) => e.data.seq as number);
+    assert.ok(seqs.every((seq, i) => i === 0 || seq > seqs[i - 1]!), `seq increases: ${seqs.join(',')}`);
+    // Arrivals come in bursts, one per flush; two flushes are never closer than the interval.
+    const bursts = arrivals.filter((at, i) => i === 0 || at - arrivals[i - 1]! > 50);
+    assert.ok(bursts.length < titles.length, `events were gathered: ${bursts.length} bursts for ${titles.length} events`);
+    for (let i = 1; i < bursts.length; i++) assert.ok(bursts[i]! - bursts[i - 1]! >= interval - 50, `flushes ${Math.round(bursts[i]! - bursts[i - 1]!)} ms apart`);
+    await client.quiet(interval);
+    client.close();
   });
 });

@@ -57,8 +57,11 @@ export interface GalleyConfig {
   metricsToken?: string;
   /** Public reads kept by the server-side cache (GALLEY_READ_CACHE_ENTRIES; 0: no cache). */
   readCacheEntries: number;
-  /** Realtime connections: ping interval (GALLEY_REALTIME_PING_SECONDS) and send-buffer bound (GALLEY_REALTIME_BUFFER_BYTES). */
-  realtime: { pingIntervalMs: number; maxBufferBytes: number };
+  /**
+   * Realtime connections: ping interval (GALLEY_REALTIME_PING_SECONDS), send-buffer bound
+   * (GALLEY_REALTIME_BUFFER_BYTES) and the shortest time between two writes of events (GALLEY_REALTIME_FLUSH_MS).
+   */
+  realtime: { pingIntervalMs: number; maxBufferBytes: number; flushIntervalMs: number };
   /** Sign-in providers from GALLEY_OAUTH_<NAME>_*, by lower-cased name. */
   oauthProviders: OAuthProviderConfig[];
   webhooks: WebhookConfig;
@@ -122,6 +125,13 @@ function parseCount(name: string, value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new ConfigError(`${name} must be a whole number ≥ 0, got "${value}"`);
   return n;
+}
+
+/** At most a second: the interval is latency added to every event of a busy instance. */
+function parseFlushInterval(value: string): number {
+  const ms = parseCount('GALLEY_REALTIME_FLUSH_MS', value);
+  if (ms > 1000) throw new ConfigError(`GALLEY_REALTIME_FLUSH_MS must be at most 1000, got "${value}"`);
+  return ms;
 }
 
 function parsePositiveInt(name: string, value: string): number {
@@ -260,6 +270,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     realtime: {
       pingIntervalMs: 1000 * parsePositiveInt('GALLEY_REALTIME_PING_SECONDS', env.GALLEY_REALTIME_PING_SECONDS ?? '30'),
       maxBufferBytes: parsePositiveInt('GALLEY_REALTIME_BUFFER_BYTES', env.GALLEY_REALTIME_BUFFER_BYTES ?? String(1024 * 1024)),
+      flushIntervalMs: parseFlushInterval(env.GALLEY_REALTIME_FLUSH_MS ?? '50'),
     },
     oauthProviders: parseOAuthProviders(env),
     webhooks: {

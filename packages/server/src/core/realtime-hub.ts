@@ -27,12 +27,22 @@ export interface RealtimeSocket {
   readonly bufferedAmount: number;
   ping(): void;
   close(code: number, reason: string): void;
+  /** Hold the frames sent until uncork, then write them at once (one system call, not one each). */
+  cork?(): void;
+  uncork?(): void;
 }
 
 export interface HubOptions {
   /** A client whose unsent bytes pass this is closed with 4002. */
   maxBufferBytes: number;
   pingIntervalMs: number;
+  /**
+   * Events are written at most once per this many ms (GALLEY_REALTIME_FLUSH_MS; 0: each at once).
+   * A quiet hub writes an event at once; a busy one gathers each client's events of the interval
+   * into one write. The socket write is most of what a delivery costs, so under a stream of
+   * changes this multiplies what one instance delivers, for at most this much added latency.
+   */
+  flushIntervalMs: number;
 }
 
 interface Subscription {
@@ -65,6 +75,9 @@ export class RealtimeClient {
   alive = true;
   /** Frames are handled one after another, so `auth` then `subscribe` behave as sent. */
   queue: Promise<void> = Promise.resolve();
+  /** Events waiting for the next flush, and their length. */
+  outbox: string[] = [];
+  outboxBytes = 0;
 
   constructor(readonly socket: RealtimeSocket) {}
 }
@@ -111,6 +124,10 @@ export class RealtimeHub implements FeedListener {
   private lookups = new RelationLookups();
   private readonly ruleRelations = new WeakMap<CollectionDef, Partial<Record<RuleName, boolean>>>();
   private timers: NodeJS.Timeout[] = [];
+  /** Clients with events in their outbox; the pending flush, and when the last one ran. */
+  private readonly unflushed = new Set<RealtimeClient>();
+  private flushPending = false;
+  private lastFlush = 0;
 
   constructor(
     private readonly deps: { collections: CollectionService; auth: AuthService; log: ChangeLog; feed: ChangeFeed; loadRecords: RecordLoader; logger: Logger },
@@ -160,12 +177,16 @@ export class RealtimeHub implements FeedListener {
   forget(client: RealtimeClient): void {
     if (!this.clients.delete(client)) return;
     client.closed = true;
+    this.discardOutbox(client);
     clearTimeout(client.expiryTimer);
     for (const sub of client.subscriptions.values()) this.byCollection.get(sub.collection)?.delete(sub);
     client.subscriptions.clear();
   }
 
   private disconnect(client: RealtimeClient, code: number, reason: string): void {
+    // Events already accepted go out before the close frame, unless their backlog is the reason.
+    if (code === REALTIME_CLOSE.tooSlow) this.discardOutbox(client);
+    else this.flushClient(client);
     this.forget(client);
     client.socket.close(code, reason);
   }
@@ -184,12 +205,76 @@ export class RealtimeHub implements FeedListener {
     }
   }
 
+  /** A reply or notice: after the client's waiting events, so the order stays as produced. */
   private send(client: RealtimeClient, text: string): void {
     if (client.closed) return;
+    this.flushClient(client);
     client.socket.send(text);
+    this.checkBacklog(client);
+  }
+
+  /** An event: into the client's outbox, written by the next flush. */
+  private sendEvent(client: RealtimeClient, text: string): void {
+    if (client.closed) return;
+    if (this.options.flushIntervalMs === 0) return this.send(client, text);
+    client.outbox.push(text);
+    client.outboxBytes += text.length;
+    this.unflushed.add(client);
+    // An outbox as large as the buffer limit is written now: the limit is judged on what the
+    // socket could not take, as without batching.
+    if (client.outboxBytes < this.options.maxBufferBytes) return this.scheduleFlush();
+    this.flushClient(client);
+    this.checkBacklog(client);
+  }
+
+  /** Bytes the client has not read yet: in the socket's buffer and in the outbox. */
+  private unsent(client: RealtimeClient): number {
+    return client.socket.bufferedAmount + client.outboxBytes;
+  }
+
+  /** Closes a client whose socket holds more unsent bytes than the limit (4002). */
+  private checkBacklog(client: RealtimeClient): void {
     if (client.socket.bufferedAmount > this.options.maxBufferBytes) {
       this.disconnect(client, REALTIME_CLOSE.tooSlow, 'too slow: the unsent events passed the buffer limit');
     }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushPending) return;
+    this.flushPending = true;
+    const wait = this.lastFlush + this.options.flushIntervalMs - Date.now();
+    // setImmediate still gathers the events of the changes being handed out in this turn.
+    if (wait <= 0) setImmediate(() => this.flush()).unref();
+    else setTimeout(() => this.flush(), wait).unref();
+  }
+
+  private flush(): void {
+    this.flushPending = false;
+    this.lastFlush = Date.now();
+    const clients = [...this.unflushed];
+    this.unflushed.clear();
+    for (const client of clients) {
+      this.flushClient(client);
+      if (!client.closed) this.checkBacklog(client);
+    }
+  }
+
+  private flushClient(client: RealtimeClient): void {
+    const { outbox, socket } = client;
+    if (outbox.length === 0) return;
+    client.outbox = [];
+    client.outboxBytes = 0;
+    this.unflushed.delete(client);
+    if (client.closed) return;
+    socket.cork?.();
+    for (const text of outbox) socket.send(text);
+    socket.uncork?.();
+  }
+
+  private discardOutbox(client: RealtimeClient): void {
+    client.outbox = [];
+    client.outboxBytes = 0;
+    this.unflushed.delete(client);
   }
 
   private sendError(client: RealtimeClient, err: unknown, sub?: string): void {
@@ -308,7 +393,7 @@ export class RealtimeHub implements FeedListener {
         if (def && change.record) {
           const lookups = new RelationLookups();
           await this.loadRelations(def, change, [sub], lookups);
-          if (sub.client.socket.bufferedAmount > this.options.maxBufferBytes / 2) await this.drained(sub.client);
+          if (this.unsent(sub.client) > this.options.maxBufferBytes / 2) await this.drained(sub.client);
           if (!this.active(sub)) return;
           this.offer(sub, def, new DeliveryCache(change, def), lookups);
         }
@@ -327,7 +412,7 @@ export class RealtimeHub implements FeedListener {
   /** Waits for a replaying client to read what it was sent; too slow for too long is closed. */
   private async drained(client: RealtimeClient): Promise<void> {
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-    while (!client.closed && client.socket.bufferedAmount > this.options.maxBufferBytes / 2) {
+    while (!client.closed && this.unsent(client) > this.options.maxBufferBytes / 2) {
       if (Date.now() > deadline) return this.disconnect(client, REALTIME_CLOSE.tooSlow, 'too slow: the replay was not read in time');
       await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
     }
@@ -392,7 +477,7 @@ export class RealtimeHub implements FeedListener {
       cache.verdicts.set(key, allowed);
     }
     if (!allowed) return;
-    this.send(sub.client, eventEnvelope(sub.idJson, change.action, cache.recordJson(sub.client.caller), change.seq, cache.ts));
+    this.sendEvent(sub.client, eventEnvelope(sub.idJson, change.action, cache.recordJson(sub.client.caller), change.seq, cache.ts));
   }
 
   private pingAll(): void {

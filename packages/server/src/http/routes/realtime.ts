@@ -6,7 +6,9 @@ import type { WebsocketPluginOptions } from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { REALTIME_LIMITS } from '@galley/protocol';
 import { ApiError } from '../../core/api-error.ts';
-import type { RealtimeHub } from '../../core/realtime-hub.ts';
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import type { RealtimeHub, RealtimeSocket } from '../../core/realtime-hub.ts';
 import { isSameOrigin } from '../session.ts';
 
 /** Connections that do not answer the close frame at shutdown are cut after this long. */
@@ -32,6 +34,24 @@ export function websocketOptions(hub: RealtimeHub): WebsocketPluginOptions {
   };
 }
 
+/**
+ * The hub's view of a connection. Corking the TCP socket under ws makes the frames of one flush a
+ * single write; ws keeps that socket in `_socket` (not in its typings, but stable since ws 1).
+ */
+function hubSocket(ws: WebSocket): RealtimeSocket {
+  const tcp = (ws as unknown as { _socket?: Socket })._socket;
+  return {
+    send: (text) => ws.send(text),
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+    ping: () => ws.ping(),
+    close: (code, reason) => ws.close(code, reason),
+    cork: () => tcp?.cork(),
+    uncork: () => tcp?.uncork(),
+  };
+}
+
 export async function realtimeRoutes(app: FastifyInstance, deps: { hub: RealtimeHub; allowedOrigins: string[] }): Promise<void> {
   const allowed = new Set(deps.allowedOrigins);
 
@@ -51,7 +71,7 @@ export async function realtimeRoutes(app: FastifyInstance, deps: { hub: Realtime
       throw new ApiError('bad_request', 'this endpoint speaks WebSocket: send an Upgrade request', undefined, { status: 426, headers: { upgrade: 'websocket' } });
     },
     wsHandler: (socket, request) => {
-      const client = deps.hub.connect(socket, request.caller, request.sessionToken ?? request.apiKeySecret, request.credentialExpires);
+      const client = deps.hub.connect(hubSocket(socket), request.caller, request.sessionToken ?? request.apiKeySecret, request.credentialExpires);
       socket.on('message', (data, isBinary) => deps.hub.receive(client, isBinary ? undefined : data.toString()));
       socket.on('pong', () => deps.hub.pong(client));
       socket.on('close', () => deps.hub.forget(client));
