@@ -52,7 +52,9 @@ const WATCHDOG = new URL('./watchdog.ts', import.meta.url).pathname;
 export async function startServer(options: SpawnOptions): Promise<ServerProcess> {
   if (isInterrupted()) throw new Error(`interrupted: not starting ${options.name}`);
   // The IPC channel is only a lifeline: the watchdog ends the child when the benchmark is gone.
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', WATCHDOG, ...options.args], {
+  // BENCH_CPU_PROF_DIR: each server writes a V8 CPU profile there when it stops (NODE_OPTIONS refuses --cpu-prof).
+  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', '--import', WATCHDOG, ...options.args], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
