@@ -75,6 +75,8 @@ interface ScenarioResult {
   loadAverage: number;
   /** CPU seconds the (fan-out) server used per wall second while writes ran: 1 = one core. */
   serverCpuCores?: number;
+  /** The same for the process holding the subscribers' sockets: near 1, it is what limits the run. */
+  clientCpuCores?: number;
   /** Write system calls of that server per event delivered (below 1: events gathered into one write). */
   serverWritesPerDelivery?: number;
 }
@@ -160,12 +162,14 @@ async function scenario(name: string, subscribeTo: Galley, writeTo: Galley, subs
     process.stdout.write(`  ${ready} subscribed\n`);
     const cpu0 = cpuSeconds(subscribeTo.server.pid);
     const writes0 = writeCalls(subscribeTo.server.pid);
+    const clientCpu0 = cpuSeconds(c.child.pid ?? -1);
     const t0 = Date.now();
     const { writes, failed, writeMs } = await writeLoad(writeTo.server.url, rate, seconds);
     const expected = writes * ready;
     const stats = await c.ask<Stats>({ finish: { expected, quietMs: 5000, maxWaitMs: 30_000 } }, 'stats');
     const cpu1 = cpuSeconds(subscribeTo.server.pid);
     const writes1 = writeCalls(subscribeTo.server.pid);
+    const clientCpu1 = cpuSeconds(c.child.pid ?? -1);
     const wall = (Math.max(stats.lastAt, Date.now() - 5000) - t0) / 1000;
     const result: ScenarioResult = {
       name,
@@ -182,11 +186,13 @@ async function scenario(name: string, subscribeTo: Galley, writeTo: Galley, subs
       closedByServer: stats.closeCodes,
       loadAverage: Math.round(os.loadavg()[0]! * 100) / 100,
       ...(cpu0 !== undefined && cpu1 !== undefined ? { serverCpuCores: Math.round(((cpu1 - cpu0) / wall) * 100) / 100 } : {}),
+      ...(clientCpu0 !== undefined && clientCpu1 !== undefined ? { clientCpuCores: Math.round(((clientCpu1 - clientCpu0) / wall) * 100) / 100 } : {}),
       ...(writes0 !== undefined && writes1 !== undefined && stats.deliveries > 0 ? { serverWritesPerDelivery: Math.round(((writes1 - writes0) / stats.deliveries) * 100) / 100 } : {}),
     };
     process.stdout.write(
       `  ${result.deliveries}/${expected} delivered (${stats.closedEarly} sockets closed by the server: ${JSON.stringify(stats.closeCodes)}), ${result.deliveriesPerSecond} deliveries/s, latency p50 ${stats.p50} ms, p99 ${stats.p99} ms, max ${stats.max} ms; writes p50 ${writeMs.p50} ms, p99 ${writeMs.p99} ms` +
         (result.serverCpuCores !== undefined ? `, server CPU ${result.serverCpuCores} cores` : '') +
+        (result.clientCpuCores !== undefined ? `, subscribers' process CPU ${result.clientCpuCores} cores` : '') +
         (result.serverWritesPerDelivery !== undefined ? `, ${result.serverWritesPerDelivery} write calls per delivery\n` : '\n'),
     );
     return result;
@@ -198,7 +204,7 @@ async function scenario(name: string, subscribeTo: Galley, writeTo: Galley, subs
 function markdown(run: { date: string; machine: unknown; results: ScenarioResult[]; skipped: string[] }): string {
   const rows = run.results.map(
     (r) =>
-      `| ${r.name} | ${r.subscribers} | ${r.writesPerSecond} × ${r.seconds} s (${r.failedWrites} failed) | ${r.deliveries.toLocaleString('en')} / ${r.expectedDeliveries.toLocaleString('en')} | ${r.deliveriesPerSecond.toLocaleString('en')} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ${r.writeMs.p50} / ${r.writeMs.p99} | ${Object.entries(r.closedByServer).map(([c, n]) => `${n} × ${c}`).join(', ') || '0'} | ${r.serverCpuCores ?? '–'} | ${r.serverWritesPerDelivery ?? '–'} | ${r.loadAverage} |`,
+      `| ${r.name} | ${r.subscribers} | ${r.writesPerSecond} × ${r.seconds} s (${r.failedWrites} failed) | ${r.deliveries.toLocaleString('en')} / ${r.expectedDeliveries.toLocaleString('en')} | ${r.deliveriesPerSecond.toLocaleString('en')} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ${r.writeMs.p50} / ${r.writeMs.p99} | ${Object.entries(r.closedByServer).map(([c, n]) => `${n} × ${c}`).join(', ') || '0'} | ${r.serverCpuCores ?? '–'} | ${r.clientCpuCores ?? '–'} | ${r.serverWritesPerDelivery ?? '–'} | ${r.loadAverage} |`,
   );
   return [
     '# Realtime benchmark (`npm run bench:realtime`)',
@@ -207,10 +213,11 @@ function markdown(run: { date: string; machine: unknown; results: ScenarioResult
     '',
     'Latency: from the moment the writer starts the `POST` to the event arriving at the subscriber (client and server on the same',
     'machine and clock). Deliveries/s: events received by all subscribers, over the time from the first write to the last event.',
-    'Server CPU: CPU seconds of the instance holding the sockets per wall second (1.0 = one core of the 2).',
+    'Server CPU: CPU seconds of the instance holding the sockets per wall second (1.0 = one core of the 2); client CPU: the same for',
+    'the process holding the subscribers\' sockets (near 1.0, it limits what is measured).',
     '',
-    '| scenario | subscribers | writes | delivered | deliveries/s | p50 ms | p99 ms | max ms | write p50/p99 ms | closed by server | server CPU | writes per delivery | load avg |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| scenario | subscribers | writes | delivered | deliveries/s | p50 ms | p99 ms | max ms | write p50/p99 ms | closed by server | server CPU | client CPU | writes per delivery | load avg |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     ...(run.skipped.length ? ['', ...run.skipped.map((s) => `Skipped: ${s}`)] : []),
     '',
