@@ -22,10 +22,10 @@ import { buildReferenceServer, postRowOf, type PostRow, type PostStore } from '.
 import { openSqliteStore } from '../reference/sqlite-store.ts';
 import { openPgStore } from '../reference/pg-store.ts';
 import { buildPgReference, buildSqliteReference } from '../lib/reference-db.ts';
-import { databaseUrl, dropDatabase, recreateDatabase } from '../lib/pg-admin.ts';
+import { databaseUrl, dropDatabase, recreateDatabase, vacuumAnalyze } from '../lib/pg-admin.ts';
 import { POSTS_COLLECTION } from '../lib/galley.ts';
 import { makePost, prng } from '../lib/data.ts';
-import { LIST_PATH, sampleIds } from '../lib/scenarios.ts';
+import { facetsRequest, LIST_PATH, sampleIds, searchRequest } from '../lib/scenarios.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -210,7 +210,8 @@ try {
     const url = databaseUrl(pgUrl, refDbName);
     await buildPgReference(url, rows);
     store = openPgStore(url);
-    await galley.services.db.exec('ANALYZE');
+    // As bench-db.ts does: both databases vacuumed and analysed (visibility map, statistics).
+    await Promise.all([vacuumAnalyze(databaseUrl(pgUrl, galleyDbName)), vacuumAnalyze(url)]);
   } else {
     const file = path.join(tmp, 'reference.db');
     buildSqliteReference(file, rows);
@@ -234,6 +235,9 @@ try {
     return url;
   };
   const ids = sampleIds(rows);
+  // The benchmark's search requests (one word each, taken in turn; with filter and facets).
+  const searchPaths = searchRequest().paths;
+  const facetsPaths = facetsRequest().paths;
   const servers: Array<[string, FastifyInstance]> = [
     ['reference', reference],
     ['galley', http],
@@ -254,7 +258,9 @@ try {
             ? () => ({ method: 'GET' as const, url: LIST_PATH })
             : scenario === 'deep'
               ? await deepUrl(app).then((url) => () => ({ method: 'GET' as const, url }))
-              : () => ({ method: 'POST' as const, url: RECORDS, payload: JSON.stringify(makePost(postRandom, `${name}-${++i}`)) });
+              : scenario === 'search' || scenario === 'facets'
+                ? () => ({ method: 'GET' as const, url: (scenario === 'search' ? searchPaths : facetsPaths)[i++ % searchPaths.length]! })
+                : () => ({ method: 'POST' as const, url: RECORDS, payload: JSON.stringify(makePost(postRandom, `${name}-${++i}`)) });
       prepared.set(name, { next, expect: scenario === 'create' ? 201 : 200 });
       totals.set(name, { cpu: 0, wall: 0 });
     }
@@ -268,7 +274,7 @@ try {
         let m: { cpu: number; wall: number };
         if (args.http) {
           // The same requests the injected loop would send: paths (and, for POST, generated bodies).
-          const sample = Array.from({ length: scenario === 'get' ? ids.length : 1 }, next);
+          const sample = Array.from({ length: scenario === 'get' ? ids.length : scenario === 'search' || scenario === 'facets' ? searchPaths.length : 1 }, next);
           const label = scenario === 'create' ? `${name}-http-${round}` : undefined;
           await measureHttp(app, sample, label, false, 1); // warm-up
           m = await measureHttp(app, sample, label, true, Number(args.duration));
