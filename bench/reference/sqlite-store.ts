@@ -60,10 +60,12 @@ export function openSqliteStore(file: string): PostStore {
     },
     list: async ({ status, limit, after }: ListQuery) =>
       (after ? nextPage.all(status, after.created, after.created, after.id, limit + 1) : firstPage.all(status, limit + 1)).map(post),
-    // `rank` is bm25 with the weights set on the table (reference-db.ts); lower is better.
+    // `rank` is bm25 with the weights set on the table (reference-db.ts); lower is better. Ranked
+    // first over (rowid, id, score) alone, then the page's rows fetched by rowid, as Galley does.
     search: async (query, limit) => {
       const { where, values } = matching(query);
-      return all<StoredRow & { score: number }>(`SELECT ${POST_COLUMNS}, -posts_fts.rank AS score ${FROM_MATCHES} WHERE ${where} ORDER BY score DESC, p.id LIMIT ?`, [...values, limit + 1]).map(post) as RankedRow[];
+      const ranked = `SELECT p.rowid AS k, p.id AS id, -posts_fts.rank AS score ${FROM_MATCHES} WHERE ${where} ORDER BY score DESC, p.id LIMIT ?`;
+      return all<StoredRow & { score: number }>(`SELECT ${POST_COLUMNS}, h.score FROM (${ranked}) h JOIN posts p ON p.rowid = h.k ORDER BY h.score DESC, h.id`, [...values, limit + 1]).map(post) as RankedRow[];
     },
     facet: async (field, query) => {
       const { where, values } = matching(query);

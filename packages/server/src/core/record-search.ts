@@ -6,7 +6,7 @@ import { ApiError } from './api-error.ts';
 import type { CollectionDef } from './collection-model.ts';
 import { ftsTableName, SEARCH_COLUMN } from '../db/search-ddl.ts';
 import { badCursor, packCursor, unpackCursor } from './record-query.ts';
-import { quoteIdent as q, type SqlParams } from '../db/database.ts';
+import { quoteIdent as q, type Dialect, type SqlParams } from '../db/database.ts';
 
 export const MAX_SEARCH_WORDS = 32;
 
@@ -76,8 +76,21 @@ export function searchSql(collection: CollectionDef, words: string[], alias: str
  */
 const RANK_SIGNATURE = '~rank,id';
 
-export function rankOrderSql(alias: string): string {
-  return `"_score" DESC, ${alias}."id" ASC`;
+/**
+ * The SQL of a ranked page. SQLite ranks first and fetches after: the inner query sorts only
+ * (rowid, id, score) of the hits — every hit must be scored, but only the page's rows need their
+ * columns — and the outer one reads those rows by rowid, in the same order (measured: 838 → 631 µs
+ * per query at ~200 hits, as the sorter no longer carries every hit's whole row). PostgreSQL's top-N
+ * sort keeps only the page's rows anyway, and the split measured within noise there (731 → 712 µs
+ * median execution): one query. `where` holds the search condition first (SQLite placeholders are
+ * positional); `limit` is the placeholder of the page size + 1, added after every value of `where`.
+ */
+export function rankedPageSql(page: { table: string; columns: string; from: string; where: string[]; search: SearchSql; alias: string; limit: string; dialect: Dialect }): string {
+  const { alias, search, where } = page;
+  const order = `"_score" DESC, ${alias}."id" ASC LIMIT ${page.limit}`;
+  if (page.dialect === 'postgres') return `SELECT ${page.columns}, ${search.score} AS "_score" FROM ${page.from} WHERE ${where.join(' AND ')} ORDER BY ${order}`;
+  const ranked = `SELECT ${alias}.rowid AS "_key", ${alias}."id" AS "_id", ${search.score} AS "_score" FROM ${page.from} WHERE ${where.join(' AND ')} ORDER BY ${order}`;
+  return `SELECT ${page.columns}, "h"."_score" AS "_score" FROM (${ranked}) AS "h" JOIN ${page.table} ${alias} ON ${alias}.rowid = "h"."_key" ORDER BY "h"."_score" DESC, "h"."_id" ASC`;
 }
 
 export function encodeRankCursor(score: number, id: string): string {

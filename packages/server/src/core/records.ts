@@ -11,7 +11,7 @@ import { accessSql, parseCached, requestContext, ruleAccess } from './record-acc
 import { expandRecords, parseExpand } from './record-expand.ts';
 import { decodeCursor, encodeCursor, keysetSql, orderBySql, parseSort } from './record-query.ts';
 import { facetCounts, facetSql, parseFacets, withoutOwnTerms, type FacetRequest } from './record-facets.ts';
-import { encodeRankCursor, rankKeysetSql, rankOrderSql, searchSql, searchWords, type SearchSql } from './record-search.ts';
+import { encodeRankCursor, rankedPageSql, rankKeysetSql, searchSql, searchWords, type SearchSql } from './record-search.ts';
 import { etagOfJson, newRecordId, recordEtag, recordFromSelect, selectColumns, visibleRecord, type ApiRecord } from './record-rows.ts';
 import { validateRecordBody } from './record-validation.ts';
 import type { SearchInsights } from './search-insights.ts';
@@ -190,10 +190,13 @@ export class RecordService {
     const countWhere = options.count ? [...where] : [];
     const countValues = options.count ? [...params.values] : [];
     if (options.cursor) where.push(ranked ? rankKeysetSql(search!, options.cursor, ALIAS, params) : keysetSql(keys, decodeCursor(keys, options.cursor), ALIAS, params));
-    const sql =
-      `SELECT ${selectColumns(collection, ALIAS)}${ranked ? `, ${search!.score} AS "_score"` : ''} FROM ${from}` +
-      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-      ` ORDER BY ${ranked ? rankOrderSql(ALIAS) : orderBySql(keys, ALIAS)} LIMIT ${params.add(limit + 1)}`;
+    const sql = ranked
+      ? rankedPageSql({
+        table: q(collection.name), columns: selectColumns(collection, ALIAS), from, where, search: search!, alias: ALIAS, limit: params.add(limit + 1), dialect: params.dialect,
+      })
+      : `SELECT ${selectColumns(collection, ALIAS)} FROM ${from}` +
+        (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+        ` ORDER BY ${orderBySql(keys, ALIAS)} LIMIT ${params.add(limit + 1)}`;
     const rows = await this.db.all(sql, params.values);
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
