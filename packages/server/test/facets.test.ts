@@ -94,6 +94,28 @@ await describeEachDialect('facets', (dialect) => {
     assert.deepEqual(either.color, [{ value: 'blue', count: 1 }, { value: 'red', count: 1 }]);
   });
 
+  test('facets asked together count as each one asked alone (one query serves them all)', async () => {
+    // Terms of one field, of another, of a relation (a subquery), and one that mixes fields.
+    const filters = [
+      "color = 'red' && instock = true",
+      "color != 'green' && price < 100 && brand.name = 'acme' && (tags ?= 'sale' || instock = false)",
+      "instock = true && instock != false && color = 'blue'",
+      '',
+    ];
+    const asked = ['color', 'tags', 'instock', 'brand', 'price:0,10,100'];
+    for (const filter of filters) {
+      for (const search of ['', '&search=chair']) {
+        const query = `filter=${encodeURIComponent(filter)}${search}`;
+        const together = await facets(`${query}&facets=${asked.join(',')}`);
+        for (const facet of asked) {
+          const alone = await facets(`${query}&facets=${facet}`);
+          const name = facet.split(':')[0]!;
+          assert.deepEqual(together[name], alone[name], `${query}: ${facet}`);
+        }
+      }
+    }
+  });
+
   test('facets count under the search, and the cursor does not move them', async () => {
     const first = await list('search=chair&facets=color&limit=1', null);
     assert.deepEqual(first.body.facets.color, [{ value: 'blue', count: 1 }, { value: 'green', count: 1 }, { value: 'red', count: 1 }]);

@@ -90,67 +90,92 @@ function topLevelTerms(expr: Expr): Expr[] {
   return expr.kind === 'and' ? [...topLevelTerms(expr.left), ...topLevelTerms(expr.right)] : [expr];
 }
 
-/**
- * The filter without the top-level `&&` terms that are about `field` alone (`status = 'a'`,
- * `(status = 'a' || status = 'b')`, `tags ?= 'x'`, `author.name = 'x'`); undefined when none is left.
- */
-export function withoutOwnTerms(filter: Expr | undefined, field: string): Expr | undefined {
-  if (!filter) return undefined;
-  const kept = topLevelTerms(filter).filter((term) => {
-    const fields = referencedFields(term);
-    return fields.length === 0 || fields.some((f) => f !== field);
-  });
-  return kept.reduce<Expr | undefined>((acc, term) => (acc ? { kind: 'and', left: acc, right: term, start: acc.start, end: term.end } : term), undefined);
+/** Whether a top-level term is about `field` alone (the terms a facet of `field` leaves out). */
+function isOwnTerm(term: Expr, field: string): boolean {
+  const fields = referencedFields(term);
+  return fields.length > 0 && fields.every((f) => f === field);
 }
 
-/**
- * The counting query of one facet over the list's matching rows. `matching` adds their conditions
- * to `params` when called: after the bucket edges, which the SQL text names first (SQLite's
- * placeholders are positional).
- */
-export function facetSql(request: FacetRequest, alias: string, params: SqlParams, matching: () => { from: string; where: string[] }): string {
+function andOf(terms: Expr[]): Expr | undefined {
+  return terms.reduce<Expr | undefined>((acc, term) => (acc ? { kind: 'and', left: acc, right: term, start: acc.start, end: term.end } : term), undefined);
+}
+
+/** A facet's value in the matching rows: the column, or for buckets the bucket's index (0 below the first edge). */
+function facetValueSql(request: FacetRequest, alias: string, params: SqlParams): string {
   const column = `${alias}.${q(request.field.name)}`;
-  if (request.edges) {
-    const edges = request.edges;
-    // Each use gets its own placeholder (SQLite's `?` are consumed in order), added as the text reads.
-    const bucket = (lower: number | undefined, upper: number | undefined) => {
-      const tests = [];
-      if (lower !== undefined) tests.push(`${column} >= ${params.add(lower)}`);
-      if (upper !== undefined) tests.push(`${column} < ${params.add(upper)}`);
-      return `COUNT(*) FILTER (WHERE ${tests.join(' AND ')})`;
-    };
-    const counts = [undefined, ...edges].map((lower, i) => bucket(lower, edges[i]));
-    const { from, where } = matching();
-    return `SELECT ${counts.map((c, i) => `${c} AS ${q(`b${i}`)}`).join(', ')} FROM ${from} WHERE ${[...where, `${column} IS NOT NULL`].join(' AND ')}`;
-  }
-  const { from, where } = matching();
-  let source = from;
-  let value = column;
-  if (isMultiValue(request.field)) {
-    // One row per element; elements of one record are distinct (validation drops repeats).
-    source += params.dialect === 'postgres' ? `, jsonb_array_elements_text(${column}) AS "facet"("value")` : `, json_each(${column}) AS "facet"`;
-    value = `"facet"."value"`;
-  }
-  return (
-    `SELECT ${value} AS "value", COUNT(*) AS "count" FROM ${source} WHERE ${[...where, `${value} IS NOT NULL`].join(' AND ')}` +
-    ` GROUP BY ${value} ORDER BY COUNT(*) DESC, ${value} LIMIT ${params.add(MAX_FACET_VALUES)}`
-  );
+  if (!request.edges) return column;
+  const below = request.edges.map((edge, i) => `WHEN ${column} < ${params.add(edge)} THEN ${i}`);
+  return `CASE WHEN ${column} IS NULL THEN NULL ${below.join(' ')} ELSE ${request.edges.length} END`;
 }
 
-/** The rows of `facetSql` as the API shows them. */
-export function facetCounts(request: FacetRequest, rows: Record<string, unknown>[]): FacetCount[] {
-  if (request.edges) {
-    const row = rows[0] ?? {};
-    const edges = request.edges;
-    return [...edges, undefined].map((to, i) => ({
-      ...(i > 0 ? { from: edges[i - 1] } : {}),
-      ...(to !== undefined ? { to } : {}),
-      count: Number(row[`b${i}`] ?? 0),
+/**
+ * Every facet in one query, so the matching rows are found once: a materialised pass over the rows
+ * that match the search, the list rule and the filter terms that every facet keeps, holding each
+ * facet's value and a flag per filter term that some facets keep and others leave out; then one
+ * `GROUP BY` per facet over those rows, under the flags it keeps. (Measured on SQLite, 3 facets over
+ * ~200 hits: 396 → 214 µs, against one query per facet.)
+ * `compileTerm` and `matching` add their values to `params` when called, in the order the text
+ * reads (SQLite's placeholders are positional); `matching` gets the terms every facet keeps.
+ */
+export function facetsSql(
+  requests: FacetRequest[],
+  filter: Expr | undefined,
+  alias: string,
+  params: SqlParams,
+  compileTerm: (term: Expr) => string,
+  matching: (common: Expr | undefined) => { from: string; where: string[] },
+): string {
+  const terms = filter ? topLevelTerms(filter) : [];
+  const own = requests.map((r) => terms.map((term) => isOwnTerm(term, r.field.name)));
+  // A term no facet leaves out narrows the pass itself; one that every facet leaves out is not needed.
+  const common = terms.filter((_, i) => own.every((o) => !o[i]));
+  const flagged = terms.map((_, i) => i).filter((i) => own.some((o) => o[i]) && own.some((o) => !o[i]));
+  const columns = requests.map((r, k) => `${facetValueSql(r, alias, params)} AS "c${k}"`);
+  for (const i of flagged) columns.push(`(${compileTerm(terms[i]!)}) AS "t${i}"`);
+  const { from, where } = matching(andOf(common));
+  const rows = `SELECT ${columns.join(', ')} FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  const postgres = params.dialect === 'postgres';
+  const counts = requests.map((request, k) => {
+    let source = '"m"';
+    let value = `"m"."c${k}"`;
+    if (isMultiValue(request.field)) {
+      // One row per element; elements of one record are distinct (validation drops repeats).
+      source += postgres ? `, jsonb_array_elements_text(${value}) AS "facet"("value")` : `, json_each(${value}) AS "facet"`;
+      value = `"facet"."value"`;
+    }
+    const conditions = [...flagged.filter((i) => !own[k]![i]).map((i) => `"m"."t${i}"`), `${value} IS NOT NULL`];
+    const order = `COUNT(*) DESC, ${value}`;
+    // PostgreSQL's UNION wants one type per column: values as text (facetCountsOf reads them back).
+    return (
+      `SELECT ${k} AS "f", "value", "count", "pos" FROM (SELECT ${postgres ? `${value}::text` : value} AS "value", COUNT(*) AS "count", ` +
+      `ROW_NUMBER() OVER (ORDER BY ${order}) AS "pos" FROM ${source} WHERE ${conditions.join(' AND ')} GROUP BY ${value} ORDER BY ${order} LIMIT ${params.add(MAX_FACET_VALUES)}) AS "b${k}"`
+    );
+  });
+  return `WITH "m" AS MATERIALIZED (${rows}) ${counts.join(' UNION ALL ')} ORDER BY "f", "pos"`;
+}
+
+/** The rows of `facetsSql` as the API shows them, by field name. */
+export function facetCountsOf(requests: FacetRequest[], rows: Record<string, unknown>[]): Record<string, FacetCount[]> {
+  const byFacet = requests.map(() => [] as Record<string, unknown>[]);
+  for (const row of rows) byFacet[Number(row.f)]?.push(row);
+  const out: Record<string, FacetCount[]> = {};
+  requests.forEach((request, k) => {
+    const found = byFacet[k]!;
+    if (request.edges) {
+      const edges = request.edges;
+      const count = new Map(found.map((row) => [Number(row.value), Number(row.count)]));
+      out[request.field.name] = [...edges, undefined].map((to, i) => ({
+        ...(i > 0 ? { from: edges[i - 1] } : {}),
+        ...(to !== undefined ? { to } : {}),
+        count: count.get(i) ?? 0,
+      }));
+      return;
+    }
+    const boolean = request.field.type === 'boolean';
+    out[request.field.name] = found.map((row) => ({
+      value: boolean ? row.value === true || row.value === 1 || row.value === 'true' : String(row.value),
+      count: Number(row.count),
     }));
-  }
-  const boolean = request.field.type === 'boolean';
-  return rows.map((row) => ({
-    value: boolean ? row.value === true || row.value === 1 : String(row.value),
-    count: Number(row.count),
-  }));
+  });
+  return out;
 }

@@ -10,7 +10,7 @@ import type { CollectionService } from './collections.ts';
 import { accessSql, parseCached, requestContext, ruleAccess } from './record-access.ts';
 import { expandRecords, parseExpand } from './record-expand.ts';
 import { decodeCursor, encodeCursor, keysetSql, orderBySql, parseSort } from './record-query.ts';
-import { facetCounts, facetSql, parseFacets, withoutOwnTerms, type FacetRequest } from './record-facets.ts';
+import { facetCountsOf, facetsSql, parseFacets, type FacetRequest } from './record-facets.ts';
 import { encodeRankCursor, rankedPageSql, rankKeysetSql, searchSql, searchWords, type SearchSql } from './record-search.ts';
 import { etagOfJson, newRecordId, recordEtag, recordFromSelect, selectColumns, visibleRecord, type ApiRecord } from './record-rows.ts';
 import { validateRecordBody } from './record-validation.ts';
@@ -219,17 +219,15 @@ export class RecordService {
     return result;
   }
 
-  /** Each facet counts the list's matches without its own filter terms: one query per facet. */
+  /** Each facet counts the list's matches without its own filter terms: all of them in one query. */
   private async countFacets(collection: CollectionDef, caller: Caller, filter: Expr | undefined, words: string[], requests: FacetRequest[]): Promise<Record<string, FacetCount[]>> {
-    const out: Record<string, FacetCount[]> = {};
-    for (const request of requests) {
-      const params = new SqlParams(this.db.dialect);
-      const own = withoutOwnTerms(filter, request.field.name);
-      const sql = facetSql(request, ALIAS, params, () => this.matching(collection, caller, own, words, params));
-      const rows = await this.db.all(sql, params.values);
-      out[request.field.name] = facetCounts(request, rows);
-    }
-    return out;
+    const params = new SqlParams(this.db.dialect);
+    const sql = facetsSql(
+      requests, filter, ALIAS, params,
+      (term) => this.filterSql(collection, term, caller, params),
+      (common) => this.matching(collection, caller, common, words, params),
+    );
+    return facetCountsOf(requests, await this.db.all(sql, params.values));
   }
 
   /** Denied writes: 401 for anonymous callers (credentials would help), 403 otherwise. */
