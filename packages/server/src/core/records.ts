@@ -223,7 +223,7 @@ export class RecordService {
   private async countFacets(collection: CollectionDef, caller: Caller, filter: Expr | undefined, words: string[], requests: FacetRequest[]): Promise<Record<string, FacetCount[]>> {
     const params = new SqlParams(this.db.dialect);
     const sql = facetsSql(
-      requests, filter, ALIAS, params,
+      requests, words.length > 0, filter, ALIAS, params,
       (term) => this.filterSql(collection, term, caller, params),
       (common) => this.matching(collection, caller, common, words, params),
     );
