@@ -16,7 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { createApp } from '../../packages/server/src/app.ts';
 import { SqliteDatabase } from '../../packages/server/src/db/sqlite.ts';
-import { PostgresDatabase } from '../../packages/server/src/db/postgres.ts';
+import pg from 'pg';
 import { loadConfig } from '../../packages/server/src/config/config.ts';
 import { buildReferenceServer, postRowOf, type PostRow, type PostStore } from '../reference/common.ts';
 import { openSqliteStore } from '../reference/sqlite-store.ts';
@@ -79,8 +79,15 @@ async function send(app: FastifyInstance, req: Req, expect: number): Promise<str
   return res.body;
 }
 
+interface Measured {
+  cpu: number;
+  wall: number;
+  /** Requests answered. */
+  n: number;
+}
+
 /** CPU microseconds (user + system) and wall microseconds per request over `n` requests. */
-async function measure(app: FastifyInstance, next: () => Req, expect: number, n: number, profiled = false): Promise<{ cpu: number; wall: number }> {
+async function measure(app: FastifyInstance, next: () => Req, expect: number, n: number, profiled = false): Promise<Measured> {
   if (profiled) await profiler?.post('Profiler.start');
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
@@ -95,7 +102,7 @@ async function measure(app: FastifyInstance, next: () => Req, expect: number, n:
     const { profile } = await profiler.post('Profiler.stop');
     profiles.push(profile);
   }
-  return { cpu: (cpu.user + cpu.system) / n, wall: wall / n };
+  return { cpu: (cpu.user + cpu.system) / n, wall: wall / n, n };
 }
 
 // Profiles of the measured loops; several (scenarios, rounds) are merged by writing the last one
@@ -109,32 +116,34 @@ if (args.profile) {
   await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
 }
 
-// Every statement either adapter runs, by SQL text, while counting is on.
+// Every statement either adapter runs, by SQL text, while counting is on (the measured loops only,
+// not their warm-ups). On PostgreSQL every query a pg client sends is counted — BEGIN, COMMIT and
+// pg_notify too, which the adapter sends past its own query() —, each one a message to the server
+// (in pipeline mode several may share one round trip).
 const statementCounts = new Map<string, number>();
 let countingStatements = false;
+/** Requests measured while counting: what the counts are divided by. */
+let countedRequests = 0;
 if (args.statements) {
   const count = (sql: string) => {
     if (countingStatements) statementCounts.set(sql, (statementCounts.get(sql) ?? 0) + 1);
   };
   type Patchable = Record<string, (this: unknown, ...a: unknown[]) => unknown>;
-  for (const [proto, methods] of [
-    [SqliteDatabase.prototype, ['allNow', 'getNow', 'runNow', 'execNow']],
-    [PostgresDatabase.prototype, ['query']],
-  ] as const) {
-    for (const method of methods) {
-      const target = proto as unknown as Patchable;
-      const original = target[method]!;
-      target[method] = function (this: unknown, ...a: unknown[]) {
-        count(String(method === 'query' ? a[1] : a[0]));
-        return original.apply(this, a);
-      };
-    }
-  }
-  // Transactions' BEGIN/COMMIT do not go through those methods on PostgreSQL: count them as 2.
+  const patch = (proto: object, method: string, sqlOf: (a: unknown[]) => unknown) => {
+    const target = proto as Patchable;
+    const original = target[method]!;
+    target[method] = function (this: unknown, ...a: unknown[]) {
+      count(String(sqlOf(a)));
+      return original.apply(this, a);
+    };
+  };
+  for (const method of ['allNow', 'getNow', 'runNow', 'execNow']) patch(SqliteDatabase.prototype, method, (a) => a[0]);
+  // A query is a string or a config object ({ name, text, values }).
+  patch(pg.Client.prototype, 'query', (a) => (typeof a[0] === 'string' ? a[0] : (a[0] as { text?: string } | undefined)?.text));
 }
 
 /** The same as measure(), over HTTP with the load from another process; the deltas are per response. */
-async function measureHttp(app: FastifyInstance, reqs: Req[], bodyLabel: string | undefined, profiled: boolean, seconds: number): Promise<{ cpu: number; wall: number }> {
+async function measureHttp(app: FastifyInstance, reqs: Req[], bodyLabel: string | undefined, profiled: boolean, seconds: number): Promise<Measured> {
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('not listening');
   const spec = {
@@ -158,13 +167,14 @@ async function measureHttp(app: FastifyInstance, reqs: Req[], bodyLabel: string 
   if (result.unexpected + result.errors > result.responses / 100) throw new Error(`too many failed requests: ${out}`);
   // The client's start-up is idle time here: CPU per response is what counts; "wall" is 1e6 / req/s.
   void wall;
-  return { cpu: (cpu.user + cpu.system) / result.responses, wall: 1e6 / result.rps };
+  return { cpu: (cpu.user + cpu.system) / result.responses, wall: 1e6 / result.rps, n: result.responses };
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'galley-profile-'));
 const pgUrl = args['pg-url']!;
-const galleyDbName = 'galley_profile';
-const refDbName = 'galley_profile_ref';
+// Per process: several profilers may share one PostgreSQL server without dropping each other's databases.
+const galleyDbName = `galley_profile_${process.pid}`;
+const refDbName = `galley_profile_${process.pid}_ref`;
 if (dialect === 'postgres') {
   await recreateDatabase(pgUrl, galleyDbName);
   await recreateDatabase(pgUrl, refDbName);
@@ -270,19 +280,22 @@ try {
       for (const [name, app] of order) {
         if (args.only && args.only !== name) continue;
         const { next, expect } = prepared.get(name)!;
-        countingStatements = name === 'galley';
-        let m: { cpu: number; wall: number };
+        const counting = name === 'galley';
+        let m: Measured;
         if (args.http) {
           // The same requests the injected loop would send: paths (and, for POST, generated bodies).
           const sample = Array.from({ length: scenario === 'get' ? ids.length : scenario === 'search' || scenario === 'facets' ? searchPaths.length : 1 }, next);
           const label = scenario === 'create' ? `${name}-http-${round}` : undefined;
           await measureHttp(app, sample, label, false, 1); // warm-up
+          countingStatements = counting;
           m = await measureHttp(app, sample, label, true, Number(args.duration));
         } else {
           await measure(app, next, expect, Math.min(200, requests)); // warm-up
+          countingStatements = counting;
           m = await measure(app, next, expect, requests, true);
         }
         countingStatements = false;
+        if (counting) countedRequests += m.n;
         const t = totals.get(name)!;
         t.cpu += m.cpu / rounds;
         t.wall += m.wall / rounds;
@@ -295,9 +308,10 @@ try {
     }
     if (args.statements) {
       for (const [sql, n] of [...statementCounts].sort((a, b) => b[1] - a[1])) {
-        console.log(`  ${(n / (args.http ? 1 : requests * rounds)).toFixed(2).padStart(6)} × ${sql.replace(/\s+/g, ' ').slice(0, 160)}`);
+        console.log(`  ${(n / countedRequests).toFixed(2).padStart(6)} × ${sql.replace(/\s+/g, ' ').slice(0, 160)}`);
       }
       statementCounts.clear();
+      countedRequests = 0;
     }
     if (!args.only) {
       const ref = totals.get('reference')!;

@@ -17,6 +17,12 @@ interface Profile {
   timeDeltas: number[];
 }
 
+// Piped to `head`, stdout closes early: that ends the summary, not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
   options: {
