@@ -89,4 +89,43 @@ await describeEachDialect('database transactions', (dialect) => {
     );
     assert.deepEqual(await ids(), ['a', 'b', 'e', 'f']);
   });
+
+  test('deferred statements commit with the commitWith statement, or with the next statement', async () => {
+    await db.transaction(async (tx) => {
+      tx.runDeferred(insert('j').sql, insert('j').params);
+      tx.commitWith(() => insert('k'));
+    });
+    await db.transaction(async (tx) => {
+      tx.runDeferred(insert('l').sql, insert('l').params);
+      assert.deepEqual((await tx.all<{ id: string }>(`SELECT id FROM t WHERE id = ${p(1)}`, ['l'])).map((r) => r.id), ['l']);
+    });
+    await db.transaction(async (tx) => tx.runDeferred(insert('m').sql, insert('m').params));
+    assert.deepEqual(await ids(), ['a', 'b', 'e', 'f', 'j', 'k', 'l', 'm']);
+  });
+
+  test('a failing deferred statement throws its mapped error where it surfaces, and nothing is committed', async () => {
+    const mapped = (err: unknown) => new Error(`mapped: ${(err as Error).name}`);
+    let committed = false;
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        tx.runDeferred(insert('n').sql, insert('n').params);
+        tx.runDeferred(insert('a').sql, insert('a').params, mapped);
+        tx.commitWith(() => insert('o'));
+        tx.afterCommit(() => void (committed = true));
+      }),
+      /mapped: UniqueViolationError/,
+    );
+    // Surfacing at the body's next statement (which the server refuses once the transaction failed).
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        tx.runDeferred(insert('a').sql, insert('a').params, mapped);
+        await tx.run(insert('p').sql, insert('p').params);
+      }),
+      /mapped: UniqueViolationError/,
+    );
+    assert.equal(committed, false);
+    assert.deepEqual(await ids(), ['a', 'b', 'e', 'f', 'j', 'k', 'l', 'm']);
+    await db.transaction(async (tx) => void (await tx.run(insert('q').sql, insert('q').params)));
+    assert.deepEqual(await ids(), ['a', 'b', 'e', 'f', 'j', 'k', 'l', 'm', 'q']);
+  });
 });

@@ -8,10 +8,11 @@ export class CommitHooks {
   private readonly after: Array<() => void | Promise<void>> = [];
   private last: (() => Statement) | undefined;
 
-  /** A fresh transaction handle over `queryable` whose hooks land here. */
-  wrap(queryable: Queryable): Transaction {
+  /** A fresh transaction handle over `queryable` whose hooks land here; `runDeferred` is the adapter's. */
+  wrap(queryable: Queryable, runDeferred: Transaction['runDeferred']): Transaction {
     return {
       ...queryable,
+      runDeferred,
       beforeCommit: (fn) => void this.before.push(fn),
       afterCommit: (fn) => void this.after.push(fn),
       commitWith: (build) => {

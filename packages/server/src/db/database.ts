@@ -42,6 +42,15 @@ export interface Transaction extends Queryable {
    * nothing is committed. At most one per transaction.
    */
   commitWith(build: () => Statement): void;
+  /**
+   * Runs a statement whose answer the body does not need: on PostgreSQL it goes out with the
+   * transaction's next statement (or its COMMIT) in one write, instead of costing a round trip of
+   * its own; on SQLite it runs at once. If it fails, nothing is committed, and its error — as
+   * `mapError` turns it, e.g. a UniqueViolationError into an ApiError — is what the next statement
+   * (or the commit) throws. So a failure may surface after the body has moved on: use it only where
+   * the error means the same wherever it surfaces.
+   */
+  runDeferred(sql: string, params: readonly unknown[], mapError?: (err: unknown) => unknown): void;
 }
 
 /** A statement with its parameters. */

@@ -46,6 +46,7 @@ export function instrumentDatabase(db: Database, options: InstrumentOptions): Da
     }
   }
 
+  // A transaction's runDeferred passes through untimed: its answer comes with a later statement's.
   function wrap<Q extends Queryable>(q: Q): Q {
     return {
       ...q,

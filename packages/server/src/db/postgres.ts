@@ -1,7 +1,8 @@
 // The PostgreSQL adapter (pg): a connection pool, named prepared statements for repeated SQL,
 // and type parsers so rows come back in the same shapes as from SQLite (ISO timestamps, numbers).
 // Connections are in pipeline mode, so a transaction's BEGIN travels with its first statement and
-// its COMMIT with its last (Transaction.commitWith): one round trip each instead of two.
+// its COMMIT with its last (Transaction.commitWith): one round trip each instead of two; deferred
+// statements (Transaction.runDeferred) wait to go out with whatever is sent next.
 
 import pg from 'pg';
 import { DatabaseUnavailableError, quoteIdent, UniqueViolationError, type Database, type Queryable, type RunResult, type Statement, type Transaction } from './database.ts';
@@ -73,6 +74,17 @@ function writeTogether(client: pg.PoolClient, send: () => void): void {
   } finally {
     stream.uncork();
   }
+}
+
+/**
+ * Waits for the answers of statements sent together and throws the first failure in the order they
+ * were sent: after it the server aborted the transaction, so the later ones only say that (and the
+ * order in which rejections settle depends on how many handlers each promise went through).
+ */
+async function firstFailure(answers: Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(answers);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Sends a statement of a transaction; the first one carries the BEGIN in front of it. */
@@ -202,22 +214,39 @@ export class PostgresDatabase implements Database {
     const hooks = new CommitHooks();
     // Nothing is sent until the first statement, which goes out right behind BEGIN.
     let begun: Promise<unknown> | undefined;
+    // Deferred statements (Transaction.runDeferred) not sent yet: they go out in front of the next one.
+    const deferred: Array<() => Promise<unknown>> = [];
+    /** Sends what must precede the next statement — BEGIN, the deferred ones — and returns their answers. */
+    const ahead = (): Promise<unknown>[] => {
+      const answers: Promise<unknown>[] = [];
+      if (!begun) answers.push((begun = client.query('BEGIN').catch(rethrow)));
+      for (const statement of deferred.splice(0)) answers.push(statement());
+      return answers;
+    };
     const send: Sender = <R>(statement: () => Promise<R>): Promise<R> => {
-      if (begun) return statement();
+      if (begun && deferred.length === 0) return statement();
+      let before!: Promise<unknown>[];
       let sent!: Promise<R>;
       writeTogether(client, () => {
-        begun = client.query('BEGIN').catch(rethrow);
+        before = ahead();
         sent = statement();
       });
-      // Promise.all listens to both, so neither rejection goes unheard.
-      return Promise.all([begun, sent]).then(() => sent);
+      return firstFailure([...before, sent]).then(() => sent);
+    };
+    const runDeferred: Transaction['runDeferred'] = (sql, params, mapError) => {
+      deferred.push(() =>
+        // No retry: a second try would go out after the statements sent behind this one.
+        this.query(client, sql, params, false).catch((err: unknown) => {
+          throw mapError ? mapError(err) : err;
+        }),
+      );
     };
     let result: T;
     try {
       try {
-        result = await fn(hooks.wrap(this.handle(client, send)));
+        result = await fn(hooks.wrap(this.handle(client, send), runDeferred));
         await hooks.beforeCommit();
-        await this.commit(client, begun !== undefined, hooks.lastStatement());
+        await this.commit(client, begun !== undefined || deferred.length > 0, ahead, hooks.lastStatement());
       } catch (err) {
         if (begun) await client.query('ROLLBACK').catch(() => {});
         throw err;
@@ -231,27 +260,24 @@ export class PostgresDatabase implements Database {
   }
 
   /**
-   * Ends a transaction: its last statement and COMMIT in one write. When that statement fails, the
-   * server answers COMMIT with a rollback, and the statement's error is thrown. A transaction that
-   * ran nothing before its last statement runs it alone (one statement commits atomically).
+   * Ends a transaction: what is still to send (`ahead`: BEGIN, deferred statements), its last
+   * statement and COMMIT in one write. When a statement fails, the server answers COMMIT with a
+   * rollback, and the statement's error is thrown. A transaction that ran nothing before its last
+   * statement runs it alone (one statement commits atomically).
    */
-  private async commit(client: pg.PoolClient, begun: boolean, last: Statement | undefined): Promise<void> {
-    if (!begun) {
+  private async commit(client: pg.PoolClient, started: boolean, ahead: () => Promise<unknown>[], last: Statement | undefined): Promise<void> {
+    if (!started) {
       if (last) await this.query(client, last.sql, last.params, false);
       return;
     }
-    if (!last) {
-      await client.query('COMMIT').catch(rethrow);
-      return;
-    }
-    let statement!: Promise<unknown>;
-    let committed!: Promise<unknown>;
+    let answers!: Promise<unknown>[];
     writeTogether(client, () => {
+      answers = ahead();
       // No retry: a second try would run after the COMMIT, outside the transaction.
-      statement = this.query(client, last.sql, last.params, false);
-      committed = client.query('COMMIT').catch(rethrow);
+      if (last) answers.push(this.query(client, last.sql, last.params, false));
+      answers.push(client.query('COMMIT').catch(rethrow));
     });
-    await Promise.all([statement, committed]);
+    await firstFailure(answers);
   }
 
   async ping(): Promise<void> {

@@ -139,6 +139,15 @@ export class SqliteDatabase implements Database {
     }
   }
 
+  /** One connection, no round trips: a deferred statement runs at once, and its error is thrown there. */
+  private runDeferred(sql: string, params: readonly unknown[], mapError?: (err: unknown) => unknown): void {
+    try {
+      this.runNow(sql, params);
+    } catch (err) {
+      throw mapError ? mapError(err) : err;
+    }
+  }
+
   private async whenFree(): Promise<void> {
     while (this.busy) await this.busy;
   }
@@ -172,7 +181,7 @@ export class SqliteDatabase implements Database {
     try {
       this.db.exec('BEGIN IMMEDIATE');
       try {
-        result = await fn(hooks.wrap(this.direct));
+        result = await fn(hooks.wrap(this.direct, (sql, params, mapError) => this.runDeferred(sql, params, mapError)));
         await hooks.beforeCommit();
         const last = hooks.lastStatement();
         if (last) this.runNow(last.sql, last.params);
