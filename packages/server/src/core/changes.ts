@@ -127,8 +127,11 @@ export class ChangeLog {
     private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
-  /** Records a change made in `tx`; it is written (and on SQLite numbered) just before `tx` commits. */
-  append(tx: Transaction, collection: string, action: ChangeAction, record: ApiRecord): void {
+  /**
+   * Records a change made in `tx`; it is written (and on SQLite numbered) just before `tx` commits.
+   * `json`: `record` already serialised, when the caller has it.
+   */
+  append(tx: Transaction, collection: string, action: ChangeAction, record: ApiRecord, json = JSON.stringify(record)): void {
     let batch = this.pending.get(tx);
     if (!batch) {
       const created: Pending = (batch = []);
@@ -159,7 +162,7 @@ export class ChangeLog {
         });
       }
     }
-    batch.push({ collection, recordId: record.id, action, record: JSON.stringify(record) });
+    batch.push({ collection, recordId: record.id, action, record: json });
   }
 
   /** Calls `listener` with the new head after every commit of this process that appended changes. */
@@ -190,6 +193,11 @@ export class ChangeLog {
    * the transaction's last statement, sent with its COMMIT.
    */
   private pendingInsert(changes: Pending): Statement {
+    return {
+        sql: `INSERT INTO "_changes_pending" ("collection", "record_id", "action", "record", "time") VALUES ($1, $2, $3, $4, $5)`,
+        params: [c.collection, c.recordId, c.action, c.record, new Date().toISOString()],
+      };
+    }
     return {
       sql: `INSERT INTO "_changes_pending" ("collection", "record_id", "action", "record", "time")
        SELECT c.collection, c.record_id, c.action, c.record, $5

@@ -311,8 +311,10 @@ export class RecordService {
     await this.files.writeIn(tx, collection, id, caller, files);
     const record: ApiRecord = { id, created: now, updated: now };
     for (const field of collection.fields) record[field.name] = values[field.name] ?? (isMultiValue(field) ? [] : null);
-    this.changes.append(tx, collection.name, 'create', record);
-    return { record, etag: recordEtag(record) };
+    // Serialised once: the change log, the ETag and the response body all use the same JSON.
+    const json = JSON.stringify(record);
+    this.changes.append(tx, collection.name, 'create', record, json);
+    return { record, etag: etagOfJson(json), json };
   }
 
   /** `staged`: uploaded files (multipart or tus), stored before the transaction and removed if it fails. */

@@ -163,10 +163,10 @@ export async function recordRoutes(app: FastifyInstance, deps: RecordRouteDeps):
     }
     if (key === undefined) {
       try {
-        const { record, etag } = await records.create(request.caller, name, body, staged);
+        const { record, etag, json } = await records.create(request.caller, name, body, staged);
         // Attached: the resumable uploads have served their purpose.
         await deps.uploads.remove(uploadIds);
-        return reply.code(201).header('location', location(record.id)).header('etag', etag).type('application/json; charset=utf-8').send(JSON.stringify(record));
+        return reply.code(201).header('location', location(record.id)).header('etag', etag).type('application/json; charset=utf-8').send(json ?? JSON.stringify(record));
       } finally {
         await removeStaged(staged);
       }
@@ -174,8 +174,8 @@ export async function recordRoutes(app: FastifyInstance, deps: RecordRouteDeps):
     if (typeof key !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(key)) throw new ApiError('bad_request', 'Idempotency-Key must be 1–255 visible ASCII characters');
     // Keys are scoped to the caller: one client cannot replay (or block) another's.
     const scope = `${request.caller.user?.id ?? `anon:${request.ip}`}:${name}`;
-    const { response, replayed } = await records.createIdempotent(request.caller, name, body, { scope, key }, ({ record }) => ({
-      status: 201, body: JSON.stringify(record), location: location(record.id),
+    const { response, replayed } = await records.createIdempotent(request.caller, name, body, { scope, key }, ({ record, json }) => ({
+      status: 201, body: json ?? JSON.stringify(record), location: location(record.id),
     }));
     if (replayed) reply.header('idempotent-replayed', 'true');
     // The stored body is the record as created, so its validator is the record's own.
