@@ -193,7 +193,10 @@ export class ChangeLog {
    * the transaction's last statement, sent with its COMMIT.
    */
   private pendingInsert(changes: Pending): Statement {
-    return {
+    // The common case, one change: plain values (arrays would be serialised, the record escaped, for nothing).
+    if (changes.length === 1) {
+      const [c] = changes as [Pending[number]];
+      return {
         sql: `INSERT INTO "_changes_pending" ("collection", "record_id", "action", "record", "time") VALUES ($1, $2, $3, $4, $5)`,
         params: [c.collection, c.recordId, c.action, c.record, new Date().toISOString()],
       };
