@@ -179,13 +179,14 @@ export class SqliteDatabase implements Database {
     const hooks = new CommitHooks();
     let result: T;
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      // BEGIN and COMMIT as cached prepared statements: exec() would parse them anew every time.
+      this.prepare('BEGIN IMMEDIATE').run();
       try {
         result = await fn(hooks.wrap(this.direct, (sql, params, mapError) => this.runDeferred(sql, params, mapError)));
         await hooks.beforeCommit();
         const last = hooks.lastStatement();
         if (last) this.runNow(last.sql, last.params);
-        this.execNow('COMMIT');
+        this.runNow('COMMIT', []);
       } catch (err) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw err;
