@@ -20,7 +20,7 @@ import type { ChangeLog } from './changes.ts';
 import type { StagedFile } from './file-staging.ts';
 import type { FileService, StoredUpload } from './files.ts';
 import { IdempotencyStore, requestHash, type StoredResponse } from './idempotency.ts';
-import { compileFilter } from '../rules/filter-compiler.ts';
+import { compileFilterCached } from '../rules/filter-cache.ts';
 import { encodeValue } from '../db/column-types.ts';
 import { quoteIdent as q, SqlParams, UniqueViolationError, type Database, type Queryable, type Transaction } from '../db/database.ts';
 
@@ -98,8 +98,8 @@ export class RecordService {
   /** A parsed filter as SQL; type errors become 400 invalid_filter with the position. */
   private filterSql(collection: CollectionDef, filter: Expr, caller: Caller, params: SqlParams): string {
     try {
-      return compileFilter(filter, {
-        collection, resolveCollection: this.resolve, dialect: params.dialect, params, alias: ALIAS, request: requestContext(caller),
+      return compileFilterCached(filter, {
+        collection, resolveCollection: this.resolve, dialect: params.dialect, params, alias: ALIAS, request: () => requestContext(caller),
       });
     } catch (err) {
       throw asInvalidFilter(err);
