@@ -35,22 +35,23 @@ function passesThrough(field: FieldDef, dialect: Dialect): boolean {
   return field.type !== 'json' && field.type !== 'boolean';
 }
 
-const passThroughCache = new WeakMap<CollectionDef, Partial<Record<Dialect, boolean>>>();
+const toDecode = new WeakMap<CollectionDef, Partial<Record<Dialect, FieldDef[]>>>();
 
-/** True when every column of the collection passes through: its rows can serve as records as they are. */
-function rowsAreRecords(collection: CollectionDef, dialect: Dialect): boolean {
-  let byDialect = passThroughCache.get(collection);
-  if (!byDialect) passThroughCache.set(collection, (byDialect = {}));
-  return (byDialect[dialect] ??= collection.fields.every((f) => passesThrough(f, dialect)));
+/** The fields whose driver values are not yet API values (SQLite's 0/1 booleans, JSON text …). */
+function fieldsToDecode(collection: CollectionDef, dialect: Dialect): FieldDef[] {
+  let byDialect = toDecode.get(collection);
+  if (!byDialect) toDecode.set(collection, (byDialect = {}));
+  return (byDialect[dialect] ??= collection.fields.filter((f) => !passesThrough(f, dialect)));
 }
 
 /**
- * A record from a row of exactly `SELECT ${selectColumns(collection)}` (nothing more: the row may be
- * returned as it is). Its columns come in the record's order (id, created, updated, [email], fields),
- * so when nothing needs decoding the row already is the record, and copying it would only add garbage.
+ * A record from a row of exactly `SELECT ${selectColumns(collection)}` (nothing more: the row becomes
+ * the record). Its columns come in the record's order (id, created, updated, [email], fields), so the
+ * few values that need decoding are decoded in place: a new object per row would only add garbage.
  */
 export function recordFromSelect(collection: CollectionDef, row: Record<string, unknown>, dialect: Dialect): ApiRecord {
-  return rowsAreRecords(collection, dialect) ? (row as ApiRecord) : rowToRecord(collection, row, dialect);
+  for (const field of fieldsToDecode(collection, dialect)) row[field.name] = decodeValue(field, row[field.name], dialect);
+  return row as ApiRecord;
 }
 
 /** A record from any row holding the collection's columns (extra columns are left behind). */
