@@ -109,8 +109,6 @@ const SESSION_RECHECK_MS = 60_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const DRAIN_POLL_MS = 10;
 const DRAIN_TIMEOUT_MS = 30_000;
-/** Clients written per turn of the event loop when events are flushed. */
-const FLUSH_SLICE = 200;
 
 function audienceOf(caller: Caller): Audience {
   if (caller.superuser) return { caller, key: 'super' };
@@ -250,24 +248,15 @@ export class RealtimeHub implements FeedListener {
     else setTimeout(() => this.flush(), wait).unref();
   }
 
-  /**
-   * Writes the waiting events, FLUSH_SLICE clients at a time with the event loop let go between
-   * slices: requests (and the writes that make the next events) keep moving while thousands of
-   * sockets are written. The next round starts an interval after this one ends, so the loop always
-   * gets that long for everything else.
-   */
   private flush(): void {
-    let budget = FLUSH_SLICE;
-    for (const client of this.unflushed) {
-      if (budget-- === 0) {
-        setImmediate(() => this.flush()).unref();
-        return;
-      }
+    this.flushPending = false;
+    this.lastFlush = Date.now();
+    const clients = [...this.unflushed];
+    this.unflushed.clear();
+    for (const client of clients) {
       this.flushClient(client);
       if (!client.closed) this.checkBacklog(client);
     }
-    this.flushPending = false;
-    this.lastFlush = Date.now();
   }
 
   private flushClient(client: RealtimeClient): void {
