@@ -262,9 +262,7 @@ export class RealtimeHub implements FeedListener {
   private flushClient(client: RealtimeClient): void {
     const { outbox, socket } = client;
     if (outbox.length === 0) return;
-    client.outbox = [];
-    client.outboxBytes = 0;
-    this.unflushed.delete(client);
+    this.discardOutbox(client);
     if (client.closed) return;
     socket.cork?.();
     for (const text of outbox) socket.send(text);
