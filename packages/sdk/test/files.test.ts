@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { describeEachDialect } from '../../server/src/testing/databases.ts';
-import { pngImage, waitFor } from '../../server/src/testing/files.ts';
+import { opaqueBytes, pngImage, waitFor } from '../../server/src/testing/files.ts';
 import { createSignedInUser, createTestApp, type TestApp } from '../../server/src/testing/test-app.ts';
 import { createClient, GalleyError, GalleyNetworkError, type GalleyClient } from '../src/index.ts';
 import { createProxy } from './tcp-proxy.ts';
@@ -110,7 +110,7 @@ await describeEachDialect('sdk files', (dialect) => {
   });
 
   test('upload(): progress up to the whole size, then attached with {"doc": {"upload": id}} and served byte for byte', async () => {
-    const data = crypto.randomBytes(1024 * 1024 + 17);
+    const data = opaqueBytes(1024 * 1024 + 17);
     const progress: Array<[number, number]> = [];
     const task = galley.files.upload(data, { filename: 'report.bin', chunkSize: 256 * 1024, onProgress: (sent, total) => progress.push([sent, total]) });
     const ref = await task;
@@ -133,7 +133,7 @@ await describeEachDialect('sdk files', (dialect) => {
   });
 
   test('a connection cut midway fails with GalleyNetworkError; a new upload with its url resumes from the server offset', async () => {
-    const data = crypto.randomBytes(3 * 1024 * 1024);
+    const data = opaqueBytes(3 * 1024 * 1024);
     const viaProxy = createClient(proxy.url);
     await viaProxy.auth.setToken(token);
     let cut = false;
@@ -168,7 +168,7 @@ await describeEachDialect('sdk files', (dialect) => {
   });
 
   test('pause() stops at an offset the server keeps; resume() continues from it to the end', async () => {
-    const data = crypto.randomBytes(2 * 1024 * 1024);
+    const data = opaqueBytes(2 * 1024 * 1024);
     let pausedAt = 0;
     const task = galley.files.upload(data, {
       chunkSize: 128 * 1024,
@@ -192,7 +192,7 @@ await describeEachDialect('sdk files', (dialect) => {
   });
 
   test('abort() removes the upload from the server; an aborted signal rejects with its reason', async () => {
-    const data = crypto.randomBytes(1024 * 1024);
+    const data = opaqueBytes(1024 * 1024);
     let aborted: Promise<void> | undefined;
     const task = galley.files.upload(data, {
       chunkSize: 128 * 1024,

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import * as tus from 'tus-js-client';
 import { StorageUploadStore } from '../src/core/upload-store.ts';
 import { describeEachDialect } from '../src/testing/databases.ts';
-import { pngImage } from '../src/testing/files.ts';
+import { opaqueBytes, pngImage } from '../src/testing/files.ts';
 import { createTestApp, type TestApp } from '../src/testing/test-app.ts';
 
 const DOCS = {
@@ -81,7 +81,7 @@ await describeEachDialect('resumable uploads', (dialect) => {
   after(async () => t?.close());
 
   test('an interrupted upload resumes from its offset, is attached with {"upload": id} and leaves the store', async () => {
-    const data = crypto.randomBytes(3 * 1024 * 1024);
+    const data = opaqueBytes(3 * 1024 * 1024);
     const first = await runUpload(t, data, { token: alice, stopAfter: 1024 * 1024 });
     assert.ok(first.stopped);
     const midway = await head(first.url, alice);
@@ -118,7 +118,7 @@ await describeEachDialect('resumable uploads', (dialect) => {
     const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'galley-parts-'));
     const PART = 64 * 1024;
     const store = new StorageUploadStore(t.app.services.db, t.app.services.storage, staging, 3_600_000, PART);
-    const data = crypto.randomBytes(200 * 1024);
+    const data = opaqueBytes(200 * 1024);
     const chunks = function* (bytes: Buffer) {
       for (let at = 0; at < bytes.length; at += 16 * 1024) yield bytes.subarray(at, at + 16 * 1024);
     };
@@ -199,7 +199,7 @@ await describeEachDialect('resumable uploads', (dialect) => {
   });
 
   test('an unfinished upload cannot be attached; the field\'s type and size still apply', async () => {
-    const half = await runUpload(t, crypto.randomBytes(1024 * 1024), { token: alice, stopAfter: 256 * 1024 });
+    const half = await runUpload(t, opaqueBytes(1024 * 1024), { token: alice, stopAfter: 256 * 1024 });
     const early = await t.request('POST', '/api/v1/collections/papers/records', { token: alice, body: { attachment: { upload: idOf(half.url) } } });
     assert.equal(early.status, 400);
     assert.equal(early.body.errors[0].code, 'upload_incomplete');
@@ -216,7 +216,7 @@ await describeEachDialect('resumable uploads', (dialect) => {
   });
 
   test('termination removes an upload; expiry removes those never attached', async () => {
-    const terminated = await runUpload(t, crypto.randomBytes(600 * 1024), { token: alice, stopAfter: 256 * 1024 });
+    const terminated = await runUpload(t, opaqueBytes(600 * 1024), { token: alice, stopAfter: 256 * 1024 });
     await tus.Upload.terminate(terminated.url, { headers: { authorization: `Bearer ${alice}` } });
     const tid = idOf(terminated.url);
     assert.equal((await head(terminated.url, alice)).status, 404);
@@ -224,7 +224,7 @@ await describeEachDialect('resumable uploads', (dialect) => {
     for (let i = 0; i < 50 && (await t.app.services.uploads.find(tid)); i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(await t.app.services.uploads.find(tid), undefined);
 
-    const abandoned = await runUpload(t, crypto.randomBytes(600 * 1024), { token: alice, stopAfter: 256 * 1024 });
+    const abandoned = await runUpload(t, opaqueBytes(600 * 1024), { token: alice, stopAfter: 256 * 1024 });
     const aid = idOf(abandoned.url);
     assert.equal(await t.app.services.uploads.expire(Date.now()), 0, 'not before its time');
     assert.ok((await t.app.services.uploads.expire(Date.now() + 25 * 3_600_000)) >= 1);
