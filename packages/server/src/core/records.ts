@@ -59,6 +59,9 @@ export interface WriteResult {
   json?: string;
 }
 
+/** A create's result: its record is always serialised (for the change log, the ETag and the body). */
+export type CreateResult = WriteResult & { json: string };
+
 const ALIAS = 'r';
 export const MAX_LIMIT = 200;
 export const DEFAULT_LIMIT = 20;
@@ -270,7 +273,7 @@ export class RecordService {
    * `sole`: this create is all its transaction writes (not one operation of a batch), so its INSERT
    * need not wait for its answer — a refused insert means the same wherever it surfaces.
    */
-  async createIn(tx: Transaction, caller: Caller, name: string, body: Record<string, unknown>, uploads: readonly StoredUpload[] = [], sole = false): Promise<WriteResult> {
+  async createIn(tx: Transaction, caller: Caller, name: string, body: Record<string, unknown>, uploads: readonly StoredUpload[] = [], sole = false): Promise<CreateResult> {
     const collection = this.collections.require(name);
     const access = ruleAccess(collection, 'create', caller);
     if (access === 'none') throw this.denied(caller, 'create');
@@ -318,7 +321,7 @@ export class RecordService {
   }
 
   /** `staged`: uploaded files (multipart or tus), stored before the transaction and removed if it fails. */
-  async create(caller: Caller, name: string, body: Record<string, unknown>, staged: readonly StagedFile[] = []): Promise<WriteResult> {
+  async create(caller: Caller, name: string, body: Record<string, unknown>, staged: readonly StagedFile[] = []): Promise<CreateResult> {
     return this.withStoredFiles(name, staged, (uploads) => this.db.transaction((tx) => this.createIn(tx, caller, name, body, uploads, true)));
   }
 
@@ -342,7 +345,7 @@ export class RecordService {
     name: string,
     body: Record<string, unknown>,
     key: { scope: string; key: string },
-    respond: (result: WriteResult) => StoredResponse,
+    respond: (result: CreateResult) => StoredResponse,
   ): Promise<{ response: StoredResponse; replayed: boolean }> {
     const hash = requestHash('POST', name, body);
     const earlier = await this.idempotency.find(key.scope, key.key, hash);

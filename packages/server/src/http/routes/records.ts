@@ -166,7 +166,7 @@ export async function recordRoutes(app: FastifyInstance, deps: RecordRouteDeps):
         const { record, etag, json } = await records.create(request.caller, name, body, staged);
         // Attached: the resumable uploads have served their purpose.
         await deps.uploads.remove(uploadIds);
-        return reply.code(201).header('location', location(record.id)).header('etag', etag).type('application/json; charset=utf-8').send(json ?? JSON.stringify(record));
+        return reply.code(201).header('location', location(record.id)).header('etag', etag).type('application/json; charset=utf-8').send(json);
       } finally {
         await removeStaged(staged);
       }
@@ -175,7 +175,7 @@ export async function recordRoutes(app: FastifyInstance, deps: RecordRouteDeps):
     // Keys are scoped to the caller: one client cannot replay (or block) another's.
     const scope = `${request.caller.user?.id ?? `anon:${request.ip}`}:${name}`;
     const { response, replayed } = await records.createIdempotent(request.caller, name, body, { scope, key }, ({ record, json }) => ({
-      status: 201, body: json ?? JSON.stringify(record), location: location(record.id),
+      status: 201, body: json, location: location(record.id),
     }));
     if (replayed) reply.header('idempotent-replayed', 'true');
     // The stored body is the record as created, so its validator is the record's own.
