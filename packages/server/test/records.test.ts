@@ -150,6 +150,10 @@ await describeEachDialect('records', (dialect) => {
     assert.equal(b.status, 201);
     assert.equal(b.body.id, a.body.id);
     assert.equal(b.headers.get('location'), a.headers.get('location'));
+    // First answer and replay carry the record's own validator, as a GET of it does.
+    const read = await t.request('GET', `/api/v1/collections/posts/records/${a.body.id}`);
+    assert.equal(a.headers.get('etag'), read.headers.get('etag'));
+    assert.equal(b.headers.get('etag'), read.headers.get('etag'));
     const c = await t.request('POST', '/api/v1/collections/posts/records', { body: { title: 'other' }, headers });
     assert.equal(c.status, 409);
     assert.equal(c.body.errors[0].code, 'idempotency_key_reused');

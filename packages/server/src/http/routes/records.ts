@@ -7,7 +7,7 @@ import { ApiError } from '../../core/api-error.ts';
 import { IDEMPOTENCY_KEY_PATTERN } from '../../core/idempotency.ts';
 import { DEFAULT_LIMIT, etagMatches, MAX_LIMIT, type ListOptions, type RecordService } from '../../core/records.ts';
 import { RECORD_ID_PATTERN } from '../../core/record-validation.ts';
-import { recordEtag } from '../../core/record-rows.ts';
+import { etagOfJson } from '../../core/record-rows.ts';
 import type { CachedRead, ReadCache } from '../../core/read-cache.ts';
 import { removeStaged } from '../../core/file-staging.ts';
 import type { CollectionService } from '../../core/collections.ts';
@@ -178,8 +178,8 @@ export async function recordRoutes(app: FastifyInstance, deps: RecordRouteDeps):
       status: 201, body: json, location: location(record.id),
     }));
     if (replayed) reply.header('idempotent-replayed', 'true');
-    // The stored body is the record as created, so its validator is the record's own.
-    reply.header('etag', recordEtag(JSON.parse(response.body)));
+    // The stored body is the record's JSON as created, so its validator is the record's own.
+    reply.header('etag', etagOfJson(response.body));
     if (response.location) reply.header('location', response.location);
     return reply.code(response.status).type('application/json; charset=utf-8').send(response.body);
   });
