@@ -27,9 +27,8 @@ export interface RealtimeSocket {
   readonly bufferedAmount: number;
   ping(): void;
   close(code: number, reason: string): void;
-  /** Hold the frames sent until uncork, then write them at once (one system call, not one each). */
-  cork?(): void;
-  uncork?(): void;
+  /** Several messages, in order, written at once (one buffer and one system call, not one each). */
+  sendAll(texts: string[]): void;
 }
 
 export interface HubOptions {
@@ -263,10 +262,7 @@ export class RealtimeHub implements FeedListener {
     const { outbox, socket } = client;
     if (outbox.length === 0) return;
     this.discardOutbox(client);
-    if (client.closed) return;
-    socket.cork?.();
-    for (const text of outbox) socket.send(text);
-    socket.uncork?.();
+    if (!client.closed) socket.sendAll(outbox);
   }
 
   private discardOutbox(client: RealtimeClient): void {

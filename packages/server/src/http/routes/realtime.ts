@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { RealtimeHub, RealtimeSocket } from '../../core/realtime-hub.ts';
 import { isSameOrigin } from '../session.ts';
+import { textFrames } from '../websocket-frames.ts';
 
 /** Connections that do not answer the close frame at shutdown are cut after this long. */
 const CLOSE_GRACE_MS = 1000;
@@ -35,20 +36,28 @@ export function websocketOptions(hub: RealtimeHub): WebsocketPluginOptions {
 }
 
 /**
- * The hub's view of a connection. Corking the TCP socket under ws makes the frames of one flush a
- * single write; ws keeps that socket in `_socket` (not in its typings, but stable since ws 1).
+ * The hub's view of a connection. A flush's events go to the TCP socket under ws as one buffer of
+ * frames (websocket-frames.ts). That is only sound while ws itself would write each frame as is and
+ * at once: the connection open, no extension negotiated (the server offers none: permessage-deflate
+ * is off by default in ws), and nothing queued in ws's sender. Otherwise the frames go through ws one
+ * by one. ws keeps the TCP socket in `_socket` (not in its typings, but stable since ws 1); what is
+ * written to it counts in ws.bufferedAmount, which the hub's slow-reader limit reads.
  */
 function hubSocket(ws: WebSocket): RealtimeSocket {
   const tcp = (ws as unknown as { _socket?: Socket })._socket;
+  const sender = (ws as unknown as { _sender?: { _queue?: unknown[] } })._sender;
+  const direct = () => tcp !== undefined && ws.readyState === ws.OPEN && ws.extensions === '' && sender?._queue?.length === 0;
   return {
     send: (text) => ws.send(text),
+    sendAll: (texts) => {
+      if (direct()) tcp!.write(textFrames(texts));
+      else for (const text of texts) ws.send(text);
+    },
     get bufferedAmount() {
       return ws.bufferedAmount;
     },
     ping: () => ws.ping(),
     close: (code, reason) => ws.close(code, reason),
-    cork: () => tcp?.cork(),
-    uncork: () => tcp?.uncork(),
   };
 }
 
