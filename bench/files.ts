@@ -33,6 +33,13 @@ function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
 }
 
+/** CPU seconds (user + system, all threads) the process has used so far: a figure the machine's load does not inflate as it does wall-clock time. */
+function cpuSeconds(pid: number): number {
+  // Fields 14 and 15 of /proc/<pid>/stat, after the command name in parentheses; in clock ticks (100 a second on Linux).
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** A file of `bytes` incompressible-looking bytes (1 MB of random data, repeated). */
 function makeFile(file: string, bytes: number): void {
   const block = crypto.randomBytes(1024 * 1024);
@@ -69,8 +76,10 @@ async function main(): Promise<void> {
     });
     const uploadSeconds = (performance.now() - started) / 1000;
     const attachStarted = performance.now();
+    const attachCpuStart = cpuSeconds(pid);
     await requestJson(`${url}/api/v1/collections/media/records`, { method: 'POST', body: { file: { upload: uploadUrl.split('/').pop() } }, token: galley.token, expect: 201, timeoutMs: 600_000 });
     const attachSeconds = (performance.now() - attachStarted) / 1000;
+    const attachServerCpuSeconds = cpuSeconds(pid) - attachCpuStart;
     clearInterval(sampler);
     const mb = UPLOAD_BYTES / (1024 * 1024);
 
@@ -100,6 +109,7 @@ async function main(): Promise<void> {
         uploadSeconds: Number(uploadSeconds.toFixed(2)),
         uploadMBps: Number((mb / uploadSeconds).toFixed(1)),
         attachSeconds: Number(attachSeconds.toFixed(2)),
+        attachServerCpuSeconds: Number(attachServerCpuSeconds.toFixed(2)),
         serverRssStartMB: Number(rssBefore.toFixed(1)),
         serverRssPeakMB: Number(rssPeak.toFixed(1)),
         serverRssGrowthMB: Number((rssPeak - rssBefore).toFixed(1)),
