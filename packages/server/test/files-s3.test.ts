@@ -3,6 +3,7 @@
 // files leave the bucket; a resumable upload's parts live in the bucket until it is attached.
 
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { multipartBody, pngImage, waitFor } from '../src/testing/files.ts';
 import { startS3Server, type TestS3Server } from '../src/testing/s3-server.ts';
@@ -86,6 +87,9 @@ for (const presign of [false, true]) {
       assert.equal(created.status, 201, created.text);
       const served = await fetch(`${t.url}/api/v1/files/gallery/${created.body.id}/${created.body.image}`);
       assert.deepEqual(Buffer.from(await served.arrayBuffer()), png);
+      const meta = await t.app.services.files.find('gallery', created.body.id, created.body.image);
+      assert.equal(meta!.type, 'image/png', 'sniffed from the first bytes of the parts');
+      assert.equal(meta!.sha256, crypto.createHash('sha256').update(png).digest('hex'), 'hashed on its way into the bucket');
       assert.deepEqual(await partKeys(), []);
       for (const key of keys) assert.equal(await t.app.services.storage.stat(key), undefined, `${key} left the bucket`);
     });

@@ -105,6 +105,7 @@ await describeEachDialect('resumable uploads', (dialect) => {
     const meta = await t.app.services.files.find('papers', created.body.id, created.body.attachment);
     assert.equal(meta!.originalName, 'report.bin');
     assert.equal(meta!.size, data.length);
+    assert.equal(meta!.sha256, crypto.createHash('sha256').update(data).digest('hex'), 'the metadata keeps the content\'s SHA-256');
 
     assert.equal((await head(first.url, alice)).status, 404, 'an attached upload is gone');
     assert.equal(await t.app.services.uploads.find(id), undefined);
@@ -213,6 +214,45 @@ await describeEachDialect('resumable uploads', (dialect) => {
     assert.equal(tooBig.status, 413, 'larger than any field takes');
     const malformed = await t.request('POST', '/api/v1/collections/papers/records', { token: alice, body: { attachment: { upload: '../../etc/passwd' } } });
     assert.equal(malformed.status, 400);
+  });
+
+  test('attaching sniffs the type across parts; a failed attach stores nothing and keeps the upload', async () => {
+    const tusHeaders = { 'tus-resumable': '1.0.0', authorization: `Bearer ${alice}` };
+    /** An upload sent as one PATCH per slice, so each slice is a part of its own. */
+    const sendInSlices = async (bytes: Buffer, cuts: number[]) => {
+      const start = await fetch(`${t.url}/api/v1/uploads`, { method: 'POST', headers: { ...tusHeaders, 'upload-length': String(bytes.length), 'upload-metadata': `filename ${Buffer.from('pic.png').toString('base64')}` } });
+      assert.equal(start.status, 201, await start.text());
+      const location = start.headers.get('location')!;
+      const bounds = [0, ...cuts, bytes.length];
+      for (let i = 0; i + 1 < bounds.length; i++) {
+        const res = await fetch(new URL(location, t.url), { method: 'PATCH', headers: { ...tusHeaders, 'upload-offset': String(bounds[i]), 'content-type': 'application/offset+octet-stream' }, body: bytes.subarray(bounds[i], bounds[i + 1]) });
+        assert.equal(res.status, 204);
+      }
+      return idOf(location);
+    };
+    const png = await pngImage(30, 20);
+    // The PNG signature itself is split over two parts.
+    const split = await sendInSlices(png, [3, 40]);
+    const accepted = await t.request('POST', '/api/v1/collections/papers/records', { token: alice, body: { image: { upload: split } } });
+    assert.equal(accepted.status, 201, accepted.text);
+    const meta = await t.app.services.files.find('papers', accepted.body.id, accepted.body.image);
+    assert.equal(meta!.type, 'image/png');
+    assert.equal(meta!.sha256, crypto.createHash('sha256').update(png).digest('hex'));
+
+    const storage = t.app.config.storage;
+    const stored = () => (storage.kind === 'local' && fs.existsSync(path.join(storage.dir, 'papers')) ? fs.readdirSync(path.join(storage.dir, 'papers'), { recursive: true }).length : 0);
+    const files = async () => Number((await t.app.services.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM "_files"'))!.n);
+    const [storedBefore, filesBefore] = [stored(), await files()];
+    const data = opaqueBytes(600 * 1024);
+    const broken = await sendInSlices(data, [256 * 1024]);
+    // The last part goes missing from storage: the attach fails midway through the bytes.
+    const last = await t.app.services.db.get<{ key: string }>(`SELECT "key" FROM "_upload_parts" WHERE "upload_id" = ${dialect === 'postgres' ? '$1' : '?'} AND "offset" > 0`, [broken]);
+    await t.app.services.storage.delete(last!.key);
+    const failed = await t.request('POST', '/api/v1/collections/papers/records', { token: alice, body: { attachment: { upload: broken } } });
+    assert.ok(failed.status >= 400, `${failed.status} ${failed.text}`);
+    assert.equal(stored(), storedBefore, 'no object is left under the collection');
+    assert.equal(await files(), filesBefore, 'and no _files row');
+    assert.ok(await t.app.services.uploads.find(broken), 'the upload is still there');
   });
 
   test('termination removes an upload; expiry removes those never attached', async () => {

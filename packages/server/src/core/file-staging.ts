@@ -1,7 +1,8 @@
-// Staging: an incoming file (a multipart part, a finished resumable upload) is streamed to a
-// temporary file on local disk while it is counted, hashed and sniffed. Past the field's size it
-// stops at once (413); a type the field does not allow stops it as soon as the first bytes tell
-// (415). Nothing is held in memory but the first few kilobytes.
+// Staging: an incoming multipart file part is streamed to a temporary file on local disk while it
+// is counted, hashed and sniffed. Past the field's size it stops at once (413); a type the field
+// does not allow stops it as soon as the first bytes tell (415). Nothing is held in memory but the
+// first few kilobytes. A finished resumable upload is already in storage: it is checked from its
+// size and first bytes instead and never copied here (core/uploads.ts).
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -16,15 +17,19 @@ import { SNIFF_BYTES, sniffType, type SniffedType } from './file-sniff.ts';
 /** Without a `maxSize`, a file field takes files up to this size. */
 export const DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024;
 
+/** A file checked against its field (size, sniffed type) and ready to be stored. */
 export interface StagedFile {
   field: string;
   originalName: string;
-  /** The temporary file holding the bytes; removed by whoever staged it. */
-  path: string;
+  /** The temporary file holding the bytes, removed by whoever staged it; none for a tus upload. */
+  path?: string;
   size: number;
-  sha256: string;
+  /** Known when staged; a tus upload's is computed on its way into storage (FileService.store). */
+  sha256?: string;
   type: string;
   ext: string;
+  /** Streams the bytes, from the start. */
+  open(): Readable;
 }
 
 export function maxFileSize(field: FieldDef): number {
@@ -38,6 +43,10 @@ export function checkAllowedType(field: FieldDef, sniffed: SniffedType): void {
       { field: field.name, code: 'type_not_allowed', message: `must be one of ${field.mimeTypes.join(', ')}` },
     ]);
   }
+}
+
+export function emptyFile(field: FieldDef): ApiError {
+  return ApiError.validation([{ field: field.name, code: 'empty_file', message: 'the file is empty' }]);
 }
 
 export function tooLarge(field: FieldDef): ApiError {
@@ -88,13 +97,12 @@ export async function stageFile(source: Readable, dir: string, field: FieldDef, 
   const inspector = new Inspector(field);
   try {
     await pipeline(source, inspector, fs.createWriteStream(file, { mode: 0o600 }));
-    if (inspector.size === 0) {
-      throw ApiError.validation([{ field: field.name, code: 'empty_file', message: 'the file is empty' }]);
-    }
+    if (inspector.size === 0) throw emptyFile(field);
     return {
       field: field.name,
       originalName: cleanOriginalName(originalName),
       path: file,
+      open: () => fs.createReadStream(file),
       size: inspector.size,
       sha256: inspector.hash.digest('hex'),
       type: inspector.sniffed!.type,
@@ -108,5 +116,5 @@ export async function stageFile(source: Readable, dir: string, field: FieldDef, 
 
 /** Removes staged files (after they were stored, or when the request failed). */
 export async function removeStaged(files: readonly StagedFile[]): Promise<void> {
-  await Promise.all(files.map((f) => fs.promises.rm(f.path, { force: true })));
+  await Promise.all(files.map((f) => (f.path === undefined ? undefined : fs.promises.rm(f.path, { force: true }))));
 }

@@ -8,6 +8,7 @@
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { pipeline, Transform } from 'node:stream';
 import type { FieldError } from '@galley/protocol';
 import type { Caller } from './caller.ts';
 import { isMultiValue, type CollectionDef, type FieldDef } from './collection-model.ts';
@@ -30,6 +31,7 @@ const DELETE_JOB_KEYS = 500;
 export interface StoredUpload extends StagedFile {
   name: string;
   key: string;
+  sha256: string;
 }
 
 export interface FileRow {
@@ -98,23 +100,49 @@ export class FileService implements CollectionLifecycle {
    */
   async store(collection: CollectionDef, staged: readonly StagedFile[]): Promise<StoredUpload[]> {
     if (staged.length === 0) return [];
-    const uploads = staged.map((file) => {
+    const planned = staged.map((file) => {
       const name = storedFileName(file.originalName, file.ext);
-      return { ...file, name, key: `${collection.name}/${name}` };
+      return { file, name, key: `${collection.name}/${name}` };
     });
-    const keys = uploads.map((u) => u.key);
-    await this.jobs.enqueue(JOB_DISCARD_UNREFERENCED, { keys }, { delayMs: UNREFERENCED_GRACE_MS });
+    await this.jobs.enqueue(JOB_DISCARD_UNREFERENCED, { keys: planned.map((p) => p.key) }, { delayMs: UNREFERENCED_GRACE_MS });
     const done: StoredUpload[] = [];
     try {
-      for (const upload of uploads) {
-        await this.storage.put(upload.key, fs.createReadStream(upload.path), upload.size);
-        done.push(upload);
+      for (const { file, name, key } of planned) {
+        const sha256 = await this.put(key, file);
+        done.push({ ...file, name, key, sha256 });
       }
     } catch (err) {
       await this.discard(done);
       throw err;
     }
-    return uploads;
+    return done;
+  }
+
+  /**
+   * Stores one file and answers its SHA-256: the staged one, or (a tus upload, which is never
+   * copied to staging) the digest of the bytes as they stream into storage: one read of the upload.
+   */
+  private async put(key: string, file: StagedFile): Promise<string> {
+    if (file.sha256 !== undefined) {
+      await this.storage.put(key, file.open(), file.size);
+      return file.sha256;
+    }
+    const hash = crypto.createHash('sha256');
+    let hashed = 0;
+    const hashing = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        hashed += chunk.length;
+        done(null, chunk);
+      },
+    });
+    // A failing source destroys `hashing` with its error, which fails the put (nothing stored).
+    await this.storage.put(key, pipeline(file.open(), hashing, () => {}), file.size);
+    if (hashed !== file.size) {
+      await this.storage.delete(key).catch(() => {});
+      throw new Error(`${key}: ${hashed} bytes hashed of the ${file.size} stored`);
+    }
+    return hash.digest('hex');
   }
 
   /** Removes stored uploads whose record was never written (best effort; the guard job follows up). */

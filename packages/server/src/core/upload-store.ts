@@ -158,6 +158,22 @@ export class StorageUploadStore extends DataStore {
     );
   }
 
+  /** The upload's first `bytes` bytes (fewer if it is shorter), read as ranges of its first parts. */
+  async head(id: string, bytes: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for (const part of await this.parts(id)) {
+      if (length >= bytes) break;
+      const end = Math.min(part.size, bytes - length) - 1;
+      if (end < 0) continue;
+      for await (const chunk of await this.storage.get(part.key, { start: 0, end })) {
+        chunks.push(chunk as Buffer);
+        length += (chunk as Buffer).length;
+      }
+    }
+    return Buffer.concat(chunks, length).subarray(0, bytes);
+  }
+
   /**
    * Removes the upload: its row first, so a HEAD right after a termination is already 404, then
    * its parts (objects, then rows). Removing one that is gone is not an error.

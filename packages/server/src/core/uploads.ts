@@ -1,19 +1,21 @@
 // Resumable uploads (tus 1.0, served by http/routes/uploads.ts): each upload has an `_uploads` row
 // naming its owner, and its bytes are parts in the Storage port (core/upload-store.ts), whatever
 // instance received them. A finished upload is attached to a record with
-// `{"field": {"upload": "<id>"}}`: it is then staged like a multipart file (size and type checked
-// against the field), stored, and removed from the upload store. Uploads not attached in time are
-// removed by a periodic job.
+// `{"field": {"upload": "<id>"}}`: its size and sniffed type are checked against the field as a
+// multipart file's are, then its parts are streamed straight into the file's object (hashed on the
+// way, no copy in staging), and it is removed from the upload store. Uploads not attached in time
+// are removed by a periodic job.
 //
 // Parts in our own table rather than @tus/s3-store keep one code path for both back ends that can
 // be tested for real here (s3rver has no ListParts).
 
-import fs from 'node:fs';
 import type { FieldError } from '@galley/protocol';
 import { ApiError } from './api-error.ts';
 import type { Caller } from './caller.ts';
 import { isMultiValue, type CollectionDef, type FieldDef } from './collection-model.ts';
-import { stageFile, type StagedFile } from './file-staging.ts';
+import { cleanOriginalName } from './file-names.ts';
+import { SNIFF_BYTES, sniffType } from './file-sniff.ts';
+import { checkAllowedType, emptyFile, maxFileSize, tooLarge, type StagedFile } from './file-staging.ts';
 import type { JobQueue } from './jobs.ts';
 import { StorageUploadStore } from './upload-store.ts';
 import { SqlParams, type Database } from '../db/database.ts';
@@ -106,23 +108,37 @@ export class UploadService {
     return row.owner !== null && row.owner === caller.user?.id;
   }
 
-  /** Stages the finished uploads a body refers to, checked against their fields; all or none. */
-  async stage(caller: Caller, refs: readonly UploadRef[], stagingDir: string): Promise<StagedFile[]> {
+  /**
+   * The finished uploads a body refers to, checked against their fields (all or none) from their
+   * size and first bytes. Nothing is copied: storing one streams its parts (FileService.store).
+   */
+  async stage(caller: Caller, refs: readonly UploadRef[]): Promise<StagedFile[]> {
     const staged: StagedFile[] = [];
-    try {
-      for (const ref of refs) {
-        const row = await this.find(ref.id);
-        if (!row || !this.mayUse(row, caller)) {
-          throw ApiError.validation([{ field: ref.field.name, code: 'unknown_upload', message: 'no upload of yours has this id (it may have expired)' }]);
-        }
-        if (!row.completed) throw ApiError.validation([{ field: ref.field.name, code: 'upload_incomplete', message: 'the upload has not finished' }]);
-        staged.push(await stageFile(this.store.read(row.id), stagingDir, ref.field, row.filename));
+    for (const ref of refs) {
+      const row = await this.find(ref.id);
+      if (!row || !this.mayUse(row, caller)) {
+        throw ApiError.validation([{ field: ref.field.name, code: 'unknown_upload', message: 'no upload of yours has this id (it may have expired)' }]);
       }
-      return staged;
-    } catch (err) {
-      await Promise.all(staged.map((s) => fs.promises.rm(s.path, { force: true })));
-      throw err;
+      if (!row.completed) throw ApiError.validation([{ field: ref.field.name, code: 'upload_incomplete', message: 'the upload has not finished' }]);
+      staged.push(await this.check(row, ref.field));
     }
+    return staged;
+  }
+
+  /** A finished upload checked as stageFile checks a multipart file: size, then sniffed type. */
+  private async check(row: UploadRow, field: FieldDef): Promise<StagedFile> {
+    if (row.size > maxFileSize(field)) throw tooLarge(field);
+    if (row.size === 0) throw emptyFile(field);
+    const sniffed = await sniffType(await this.store.head(row.id, SNIFF_BYTES), row.size <= SNIFF_BYTES);
+    checkAllowedType(field, sniffed);
+    return {
+      field: field.name,
+      originalName: cleanOriginalName(row.filename),
+      size: row.size,
+      type: sniffed.type,
+      ext: sniffed.ext,
+      open: () => this.store.read(row.id),
+    };
   }
 
   /** Removes uploads (attached, terminated or expired): their rows and their parts. */

@@ -103,7 +103,7 @@ export async function recordRoutes(app: FastifyInstance, deps: RecordRouteDeps):
       const { refs, errors } = takeUploadRefs(collection, body);
       if (errors.length) throw ApiError.validation(errors);
       if (refs.length) records.checkMayWrite(request.caller, collection.name, rule);
-      staged.push(...(await deps.uploads.stage(request.caller, refs, deps.stagingDir)));
+      staged.push(...(await deps.uploads.stage(request.caller, refs)));
       return { body, staged, uploadIds: refs.map((r) => r.id) };
     } catch (err) {
       await removeStaged(staged);
