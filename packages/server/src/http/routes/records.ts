@@ -88,7 +88,6 @@ export interface RecordRouteDeps {
 export async function recordRoutes(app: FastifyInstance, deps: RecordRouteDeps): Promise<void> {
   const { records, cache } = deps;
   const base = '/api/v1/collections/:name/records';
-  await registerMultipart(app, deps.bodyLimit);
 
   /**
    * The body of a write and its files: a multipart body's file parts, and the finished resumable
@@ -150,56 +149,62 @@ export async function recordRoutes(app: FastifyInstance, deps: RecordRouteDeps):
     });
   });
 
-  app.post<{ Params: Params }>(base, async (request, reply) => {
-    const name = request.params.name;
-    const location = (id: string) => `/api/v1/collections/${name}/records/${id}`;
-    const key = request.headers['idempotency-key'];
-    const filesRefused = () => new ApiError('bad_request', 'Idempotency-Key is for bodies without files; a tus upload already resumes safely');
-    if (key !== undefined && request.isMultipart()) throw filesRefused();
-    const { body, staged, uploadIds } = await writeBody(request, 'create');
-    if (key !== undefined && staged.length) {
-      await removeStaged(staged);
-      throw filesRefused();
-    }
-    if (key === undefined) {
+  // Multipart bodies are for writes only: its hooks (an async onRequest that listens for the
+  // socket closing, an async onResponse that cleans up) would otherwise run on every read too.
+  await app.register(async (writes: FastifyInstance) => {
+    await registerMultipart(writes, deps.bodyLimit);
+
+    writes.post<{ Params: Params }>(base, async (request, reply) => {
+      const name = request.params.name;
+      const location = (id: string) => `/api/v1/collections/${name}/records/${id}`;
+      const key = request.headers['idempotency-key'];
+      const filesRefused = () => new ApiError('bad_request', 'Idempotency-Key is for bodies without files; a tus upload already resumes safely');
+      if (key !== undefined && request.isMultipart()) throw filesRefused();
+      const { body, staged, uploadIds } = await writeBody(request, 'create');
+      if (key !== undefined && staged.length) {
+        await removeStaged(staged);
+        throw filesRefused();
+      }
+      if (key === undefined) {
+        try {
+          const { record, etag, json } = await records.create(request.caller, name, body, staged);
+          // Attached: the resumable uploads have served their purpose.
+          await deps.uploads.remove(uploadIds);
+          return reply.code(201).header('location', location(record.id)).header('etag', etag).type('application/json; charset=utf-8').send(json);
+        } finally {
+          await removeStaged(staged);
+        }
+      }
+      if (typeof key !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(key)) throw new ApiError('bad_request', 'Idempotency-Key must be 1–255 visible ASCII characters');
+      // Keys are scoped to the caller: one client cannot replay (or block) another's.
+      const scope = `${request.caller.user?.id ?? `anon:${request.ip}`}:${name}`;
+      const { response, replayed } = await records.createIdempotent(request.caller, name, body, { scope, key }, ({ record, json }) => ({
+        status: 201, body: json, location: location(record.id),
+      }));
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      // The stored body is the record's JSON as created, so its validator is the record's own.
+      reply.header('etag', etagOfJson(response.body));
+      if (response.location) reply.header('location', response.location);
+      return reply.code(response.status).type('application/json; charset=utf-8').send(response.body);
+    });
+
+    writes.patch<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
+      checkId(request.params.id);
+      const ifMatch = request.headers['if-match'];
+      const { body, staged, uploadIds } = await writeBody(request, 'update');
       try {
-        const { record, etag, json } = await records.create(request.caller, name, body, staged);
-        // Attached: the resumable uploads have served their purpose.
+        const { record, etag } = await records.update(request.caller, request.params.name, request.params.id, body, { ifMatch, staged });
         await deps.uploads.remove(uploadIds);
-        return reply.code(201).header('location', location(record.id)).header('etag', etag).type('application/json; charset=utf-8').send(json);
+        return reply.header('etag', etag).type('application/json; charset=utf-8').send(JSON.stringify(record));
       } finally {
         await removeStaged(staged);
       }
-    }
-    if (typeof key !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(key)) throw new ApiError('bad_request', 'Idempotency-Key must be 1–255 visible ASCII characters');
-    // Keys are scoped to the caller: one client cannot replay (or block) another's.
-    const scope = `${request.caller.user?.id ?? `anon:${request.ip}`}:${name}`;
-    const { response, replayed } = await records.createIdempotent(request.caller, name, body, { scope, key }, ({ record, json }) => ({
-      status: 201, body: json, location: location(record.id),
-    }));
-    if (replayed) reply.header('idempotent-replayed', 'true');
-    // The stored body is the record's JSON as created, so its validator is the record's own.
-    reply.header('etag', etagOfJson(response.body));
-    if (response.location) reply.header('location', response.location);
-    return reply.code(response.status).type('application/json; charset=utf-8').send(response.body);
-  });
+    });
 
-  app.patch<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
-    checkId(request.params.id);
-    const ifMatch = request.headers['if-match'];
-    const { body, staged, uploadIds } = await writeBody(request, 'update');
-    try {
-      const { record, etag } = await records.update(request.caller, request.params.name, request.params.id, body, { ifMatch, staged });
-      await deps.uploads.remove(uploadIds);
-      return reply.header('etag', etag).type('application/json; charset=utf-8').send(JSON.stringify(record));
-    } finally {
-      await removeStaged(staged);
-    }
-  });
-
-  app.delete<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
-    checkId(request.params.id);
-    await records.delete(request.caller, request.params.name, request.params.id, { ifMatch: request.headers['if-match'] });
-    return reply.code(204).send();
+    writes.delete<{ Params: Params }>(`${base}/:id`, async (request, reply) => {
+      checkId(request.params.id);
+      await records.delete(request.caller, request.params.name, request.params.id, { ifMatch: request.headers['if-match'] });
+      return reply.code(204).send();
+    });
   });
 }
