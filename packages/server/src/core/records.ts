@@ -22,7 +22,7 @@ import type { FileService, StoredUpload } from './files.ts';
 import { IdempotencyStore, requestHash, type StoredResponse } from './idempotency.ts';
 import { compileFilterCached } from '../rules/filter-cache.ts';
 import { encodeValue } from '../db/column-types.ts';
-import { quoteIdent as q, SqlParams, UniqueViolationError, type Database, type Queryable, type Transaction } from '../db/database.ts';
+import { quoteIdent as q, SqlParams, UniqueViolationError, type Database, type Dialect, type Queryable, type Transaction } from '../db/database.ts';
 
 export interface ListOptions {
   filter?: string;
@@ -68,6 +68,19 @@ export const DEFAULT_LIMIT = 20;
 
 /** Told of a record deleted in `tx` (before it commits): may delete more in the same transaction. */
 export type DeleteFollower = (tx: Transaction, deleted: ApiRecord, caller: Caller) => Promise<void>;
+
+const byIdStatements = new WeakMap<CollectionDef, Partial<Record<Dialect, string>>>();
+
+/**
+ * A read by id with no rule condition: the same text every time, memoised per definition (a changed
+ * collection is a new object). The driver's statement cache looks SQL up by its text, and a string
+ * built anew for each request is hashed (and flattened) anew; this one is hashed once.
+ */
+function byIdSql(collection: CollectionDef, dialect: Dialect, idParam: string): string {
+  let byDialect = byIdStatements.get(collection);
+  if (!byDialect) byIdStatements.set(collection, (byDialect = {}));
+  return (byDialect[dialect] ??= `SELECT ${selectColumns(collection, ALIAS)} FROM ${q(collection.name)} ${ALIAS} WHERE ${ALIAS}."id" = ${idParam}`);
+}
 
 export class RecordService {
   readonly idempotency: IdempotencyStore;
@@ -117,11 +130,13 @@ export class RecordService {
 
   private async fetchOne(db: Queryable, collection: CollectionDef, id: string, condition?: (p: SqlParams) => string | undefined, lock = false): Promise<ApiRecord | undefined> {
     const params = new SqlParams(db.dialect);
-    const where = [`${ALIAS}."id" = ${params.add(id)}`];
+    const idParam = params.add(id);
     const extra = condition?.(params);
-    if (extra) where.push(`(${extra})`);
     const forUpdate = lock && db.dialect === 'postgres' ? ' FOR UPDATE' : '';
-    const row = await db.get(`SELECT ${selectColumns(collection, ALIAS)} FROM ${q(collection.name)} ${ALIAS} WHERE ${where.join(' AND ')}${forUpdate}`, params.values);
+    const sql = extra || forUpdate
+      ? `SELECT ${selectColumns(collection, ALIAS)} FROM ${q(collection.name)} ${ALIAS} WHERE ${ALIAS}."id" = ${idParam}${extra ? ` AND (${extra})` : ''}${forUpdate}`
+      : byIdSql(collection, db.dialect, idParam);
+    const row = await db.get(sql, params.values);
     return row ? recordFromSelect(collection, row, db.dialect) : undefined;
   }
 
