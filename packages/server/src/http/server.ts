@@ -79,7 +79,6 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
     // Strict schemas: a number is not a string, and unknown properties are reported, not dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   }) as unknown as FastifyInstance;
-  await app.register(websocket, websocketOptions(services.realtime));
 
   let closing = false;
   app.addHook('onClose', async () => {
@@ -87,6 +86,10 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', String(request.id));
+    // A WebSocket handshake that is answered rather than upgraded (refused by a hook: 401, 403, 503;
+    // or sent to a path that speaks no WebSocket) leaves a socket no HTTP parser reads any more: it
+    // is closed once the answer is out. `upgrade` is Node's flag (not in its typings).
+    if ((request.raw as { upgrade?: boolean }).upgrade) reply.raw.once('finish', () => request.raw.socket.destroy());
     if (closing) return done(new ApiError('unavailable', 'the server is shutting down', undefined, { headers: { 'retry-after': '2', connection: 'close' } }));
     done();
   });
@@ -139,7 +142,13 @@ export async function buildHttpServer(services: Services, options: HttpOptions):
   await app.register(metricsRoutes, { metrics: services.metrics, token: options.metricsToken });
   await app.register(batchRoutes, { db: services.db, records: services.records });
   await app.register(webhookRoutes, { webhooks: services.webhooks });
-  await app.register(realtimeRoutes, { hub: services.realtime, allowedOrigins: options.allowedOrigins });
+  // @fastify/websocket wraps the handler of every route it sees and adds an onRequest and an
+  // onResponse hook wherever it is registered: here, in a scope of its own with the one route that
+  // speaks WebSocket, so that no other request pays for them.
+  await app.register(async (realtime: FastifyInstance) => {
+    await realtime.register(websocket, websocketOptions(services.realtime));
+    await realtime.register(realtimeRoutes, { hub: services.realtime, allowedOrigins: options.allowedOrigins });
+  });
   await app.register(adminRoutes, { dir: options.adminDir });
   await app.register(docsRoutes, {
     listCollections: async () => services.collections.list(),

@@ -16,9 +16,9 @@ import { textFrames } from '../websocket-frames.ts';
 const CLOSE_GRACE_MS = 1000;
 
 /**
- * Options for @fastify/websocket. The plugin is registered before any other hook (server.ts): its
- * own onRequest hook marks upgrade requests, and only then does it close the socket of a handshake
- * that another hook refused (401, 403, 503).
+ * Options for @fastify/websocket. The plugin is registered in a scope of its own with this route
+ * (server.ts); the socket of a handshake that a global hook refused (401, 403, 503) before the
+ * plugin's own hooks ran is closed by server.ts's onRequest hook once the answer is sent.
  */
 export function websocketOptions(hub: RealtimeHub): WebsocketPluginOptions {
   return {
