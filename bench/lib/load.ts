@@ -74,14 +74,15 @@ export class LoadTotals {
   private rounds = 0;
   private readonly statusCodes: Record<string, number> = {};
 
-  add(result: autocannon.Result, expectStatus?: number): void {
+  /** One measured window of a run (see runLoad): its responses were tallied as they came. */
+  add(window: MeasuredWindow): void {
     this.rounds++;
-    this.responses += result.requests.total;
-    this.unexpected += expectStatus === undefined ? result.non2xx : result.requests.total - Number(result.statusCodeStats?.[String(expectStatus)]?.count ?? 0);
-    this.errors += result.errors;
-    this.bytes += result.throughput.total;
-    this.seconds += result.duration;
-    for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) this.statusCodes[code] = (this.statusCodes[code] ?? 0) + Number(count);
+    this.responses += window.responses;
+    this.unexpected += window.unexpected;
+    this.errors += window.errors;
+    this.bytes += window.bytes;
+    this.seconds += window.seconds;
+    for (const [code, count] of Object.entries(window.statusCodes)) this.statusCodes[code] = (this.statusCodes[code] ?? 0) + count;
   }
 
   /** Adds another run's totals (e.g. one round) to these. */
@@ -113,18 +114,51 @@ export class LoadTotals {
   }
 }
 
-/** One autocannon run, added to `totals` (a fresh one by default, e.g. for a warm-up). */
+/** What runLoad counted between the start and the end of its measured window. */
+interface MeasuredWindow {
+  responses: number;
+  unexpected: number;
+  errors: number;
+  bytes: number;
+  seconds: number;
+  statusCodes: Record<string, number>;
+}
+
+/**
+ * The longest the measured window waits for every connection's first answer; a server that never
+ * answers one is measured anyway (its errors count), rather than hanging the benchmark.
+ */
+const MAX_LEAD_IN_MS = 15_000;
+
+/**
+ * One autocannon run, added to `totals` (a fresh one by default, e.g. for a warm-up).
+ *
+ * The `duration` seconds are measured once every connection has had its first answer, not from
+ * the moment autocannon opens them. A server whose event loop is busy (a synchronous 3 ms SQLite
+ * search, 50 connections) accepts one new connection per loop iteration — libuv ≥ 1.45 no longer
+ * accepts in a loop (libuv/libuv#3696) — so opening 50 connections at once leaves the last ones
+ * waiting for their first answer behind dozens of rounds of the others: seconds, the whole p99 of a
+ * 10 s run. That is the cost of opening connections to a busy server, not of answering requests
+ * on them, and the connections of the previous run (the warm-up) are gone by then.
+ */
 export async function runLoad(spec: LoadSpec, totals = new LoadTotals()): Promise<LoadTotals> {
   if (spec.paths.length === 0) throw new Error('runLoad: no paths');
   let turn = Math.floor(Math.random() * spec.paths.length);
   const headers: Record<string, string> = { ...(spec.body ? { 'content-type': 'application/json' } : {}), ...spec.headers };
   const expected = (status: number) => (spec.expectStatus === undefined ? status >= 200 && status < 300 : status === spec.expectStatus);
+  const window: MeasuredWindow = { responses: 0, unexpected: 0, errors: 0, bytes: 0, seconds: 0, statusCodes: {} };
+  const answered = new Set<unknown>();
+  let windowStart: number | undefined;
+  let windowEnd = Infinity;
+  let leadInTimer: NodeJS.Timeout | undefined;
+  let endTimer: NodeJS.Timeout | undefined;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
         url: spec.baseUrl,
         connections: spec.connections,
-        duration: spec.duration,
+        // Ended by stop() once the measured window is over (autocannon stops on its next 1 s tick).
+        duration: spec.duration + MAX_LEAD_IN_MS / 1000 + 5,
         timeout: 10,
         requests: [
           {
@@ -140,12 +174,37 @@ export async function runLoad(spec: LoadSpec, totals = new LoadTotals()): Promis
       },
       (err, res) => (err ? reject(err) : resolve(res)),
     );
-    instance.on('response', (_client, status, _bytes, ms) => {
+    const openWindow = () => {
+      if (windowStart !== undefined) return;
+      clearTimeout(leadInTimer);
+      windowStart = performance.now();
+      endTimer = setTimeout(() => {
+        windowEnd = performance.now();
+        instance.stop();
+      }, spec.duration * 1000);
+    };
+    leadInTimer = setTimeout(openWindow, MAX_LEAD_IN_MS);
+    instance.on('response', (client, status, bytes, ms) => {
+      if (windowStart === undefined) {
+        answered.add(client);
+        if (answered.size >= spec.connections) openWindow();
+        return;
+      }
+      if (performance.now() > windowEnd) return;
+      window.responses++;
+      window.bytes += bytes;
+      window.statusCodes[status] = (window.statusCodes[status] ?? 0) + 1;
       if (expected(status)) totals.latencies.add(ms);
+      else window.unexpected++;
     });
     const forget = onInterrupt(() => instance.stop());
     instance.on('done', () => forget());
   });
-  totals.add(result, spec.expectStatus);
+  clearTimeout(leadInTimer);
+  clearTimeout(endTimer);
+  // Connection errors and timeouts are counted over the whole run, lead-in included: never fewer.
+  window.errors = result.errors;
+  window.seconds = windowStart === undefined ? 0 : (Math.min(windowEnd, performance.now()) - windowStart) / 1000;
+  totals.add(window);
   return totals;
 }
