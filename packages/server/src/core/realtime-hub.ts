@@ -17,7 +17,7 @@ import type { CollectionService } from './collections.ts';
 import { parseCached, ruleAccess } from './record-access.ts';
 import { visibleRecord } from './record-rows.ts';
 import { EventAccess, followsRelations, LOOKUP_ROUNDS, RelationLookups, type Audience, type RecordLoader } from './realtime-access.ts';
-import { envelope, errorEnvelope, eventEnvelope, parseClientFrame } from './realtime-messages.ts';
+import { envelope, errorEnvelope, eventHead, eventTail, parseClientFrame, type TextMessage } from './realtime-messages.ts';
 import { DatabaseUnavailableError } from '../db/database.ts';
 
 /** The one thing the hub needs of a connection. */
@@ -28,7 +28,7 @@ export interface RealtimeSocket {
   ping(): void;
   close(code: number, reason: string): void;
   /** Several messages, in order, written at once (one buffer and one system call, not one each). */
-  sendAll(texts: string[]): void;
+  sendAll(messages: readonly TextMessage[]): void;
 }
 
 export interface HubOptions {
@@ -46,8 +46,8 @@ export interface HubOptions {
 
 interface Subscription {
   id: string;
-  /** `id` as JSON, spliced into each event. */
-  idJson: string;
+  /** The start of each of its events, up to and including its id (realtime-messages.ts eventHead). */
+  eventHead: Buffer;
   client: RealtimeClient;
   collection: string;
   recordId?: string;
@@ -74,31 +74,36 @@ export class RealtimeClient {
   alive = true;
   /** Frames are handled one after another, so `auth` then `subscribe` behave as sent. */
   queue: Promise<void> = Promise.resolve();
-  /** Events waiting for the next flush, and their length. */
-  outbox: string[] = [];
+  /** Events waiting for the next flush, and their length in bytes. */
+  outbox: TextMessage[] = [];
   outboxBytes = 0;
 
   constructor(readonly socket: RealtimeSocket) {}
 }
 
-/** One change's work shared by its subscribers: verdicts per audience, the record's JSON per variant. */
+/** One change's work shared by its subscribers: verdicts per audience, the event's tail per record variant. */
 class DeliveryCache {
   readonly verdicts = new Map<string, boolean>();
-  private full: string | undefined;
-  private withoutEmail: string | undefined;
-  readonly ts = new Date().toISOString();
+  private full: Buffer | undefined;
+  private withoutEmail: Buffer | undefined;
+  private readonly ts = new Date().toISOString();
 
   constructor(
     readonly change: Change,
     private readonly def: CollectionDef,
   ) {}
 
-  recordJson(caller: Caller): string {
+  /** The event after the subscription id: the same bytes for every subscriber who sees the same record. */
+  eventTail(caller: Caller): Buffer {
     const change = this.change;
-    if (change.action === 'delete') return (this.full ??= JSON.stringify({ id: change.recordId }));
+    if (change.action === 'delete') return (this.full ??= this.tail({ id: change.recordId }));
     const visible = visibleRecord(this.def, change.record!, caller);
-    if (visible === change.record) return (this.full ??= JSON.stringify(visible));
-    return (this.withoutEmail ??= JSON.stringify(visible));
+    if (visible === change.record) return (this.full ??= this.tail(visible));
+    return (this.withoutEmail ??= this.tail(visible));
+  }
+
+  private tail(record: unknown): Buffer {
+    return eventTail(this.change.action, JSON.stringify(record), this.change.seq, this.ts);
   }
 }
 
@@ -213,11 +218,14 @@ export class RealtimeHub implements FeedListener {
   }
 
   /** An event: into the client's outbox, written by the next flush. */
-  private sendEvent(client: RealtimeClient, text: string): void {
+  private sendEvent(client: RealtimeClient, event: TextMessage): void {
     if (client.closed) return;
-    if (this.options.flushIntervalMs === 0) return this.send(client, text);
-    client.outbox.push(text);
-    client.outboxBytes += text.length;
+    client.outbox.push(event);
+    for (const piece of event) client.outboxBytes += piece.length;
+    if (this.options.flushIntervalMs === 0) {
+      this.flushClient(client);
+      return this.checkBacklog(client);
+    }
     this.unflushed.add(client);
     // An outbox as large as the buffer limit is written now: the limit is judged on what the
     // socket could not take, as without batching.
@@ -340,7 +348,7 @@ export class RealtimeHub implements FeedListener {
     }
     if (client.closed || client.subscriptions.has(data.id)) return;
     const subscription: Subscription = {
-      id: data.id, idJson: JSON.stringify(data.id), client, collection: def.name, recordId: data.recordId, rule,
+      id: data.id, eventHead: eventHead(JSON.stringify(data.id)), client, collection: def.name, recordId: data.recordId, rule,
       filter, filterText: data.filter, cursor: Math.max(this.deps.feed.position, data.since ?? 0), replaying: since !== undefined,
     };
     client.subscriptions.set(data.id, subscription);
@@ -471,7 +479,7 @@ export class RealtimeHub implements FeedListener {
       cache.verdicts.set(key, allowed);
     }
     if (!allowed) return;
-    this.sendEvent(sub.client, eventEnvelope(sub.idJson, change.action, cache.recordJson(sub.client.caller), change.seq, cache.ts));
+    this.sendEvent(sub.client, [sub.eventHead, cache.eventTail(sub.client.caller)]);
   }
 
   private pingAll(): void {

@@ -2,8 +2,12 @@
 // hub gathers a connection's events of a flush interval; sending each through ws costs a header
 // allocation, a UTF-8 copy and two stream writes per event, which under fan-out (thousands of sockets,
 // every event to each) is most of what a delivery costs. One buffer per connection per flush makes it
-// one allocation and one write. Server frames are never masked, so the encoding is the header and
-// the payload: unfragmented text frames are exactly what ws itself would send without compression.
+// one allocation and one write, and the pieces of each event (its subscription's head, the change's
+// shared tail) are copied as bytes rather than joined into a string per socket. Server frames are
+// never masked, so the encoding is the header and the payload: unfragmented text frames are exactly
+// what ws itself would send without compression.
+
+import type { TextMessage } from '../core/realtime-messages.ts';
 
 const FIN_TEXT = 0x81;
 const LENGTH_16 = 126;
@@ -14,14 +18,24 @@ function headerLength(payload: number): number {
   return payload < 0x10000 ? 4 : 10;
 }
 
-/** The frames of `texts`, one text message each, in order, in a single buffer. */
-export function textFrames(texts: readonly string[]): Buffer {
-  const lengths = texts.map((text) => Buffer.byteLength(text));
-  const total = lengths.reduce((sum, n) => sum + headerLength(n) + n, 0);
+
+function messageLength(message: TextMessage): number {
+  let n = 0;
+  for (const piece of message) n += piece.length;
+  return n;
+}
+
+/** The frames of `messages`, one text frame each, in order, in a single buffer. */
+export function textFrames(messages: readonly TextMessage[]): Buffer {
+  let total = 0;
+  for (const message of messages) {
+    const n = messageLength(message);
+    total += headerLength(n) + n;
+  }
   const out = Buffer.allocUnsafe(total);
   let at = 0;
-  texts.forEach((text, i) => {
-    const n = lengths[i]!;
+  for (const message of messages) {
+    const n = messageLength(message);
     out[at++] = FIN_TEXT;
     if (n < LENGTH_16) out[at++] = n;
     else if (n < 0x10000) {
@@ -31,7 +45,10 @@ export function textFrames(texts: readonly string[]): Buffer {
       out[at++] = LENGTH_64;
       at = out.writeBigUInt64BE(BigInt(n), at);
     }
-    at += out.write(text, at);
-  });
+    for (const piece of message) {
+      out.set(piece, at);
+      at += piece.length;
+    }
+  }
   return out;
 }

@@ -43,15 +43,15 @@ export function websocketOptions(hub: RealtimeHub): WebsocketPluginOptions {
  * by one. ws keeps the TCP socket in `_socket` (not in its typings, but stable since ws 1); what is
  * written to it counts in ws.bufferedAmount, which the hub's slow-reader limit reads.
  */
-function hubSocket(ws: WebSocket): RealtimeSocket {
+export function hubSocket(ws: WebSocket): RealtimeSocket {
   const tcp = (ws as unknown as { _socket?: Socket })._socket;
   const sender = (ws as unknown as { _sender?: { _queue?: unknown[] } })._sender;
   const direct = () => tcp !== undefined && ws.readyState === ws.OPEN && ws.extensions === '' && sender?._queue?.length === 0;
   return {
     send: (text) => ws.send(text),
-    sendAll: (texts) => {
-      if (direct()) tcp!.write(textFrames(texts));
-      else for (const text of texts) ws.send(text);
+    sendAll: (messages) => {
+      if (direct()) tcp!.write(textFrames(messages));
+      else for (const message of messages) ws.send(Buffer.concat(message), { binary: false });
     },
     get bufferedAmount() {
       return ws.bufferedAmount;
