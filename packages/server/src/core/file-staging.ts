@@ -56,9 +56,24 @@ export function tooLarge(field: FieldDef): ApiError {
   ], { headers: { connection: 'close' } });
 }
 
-class Inspector extends Transform {
+/** Passes bytes through unchanged, counting them and hashing them (SHA-256) on the way. */
+export class DigestStream extends Transform {
   size = 0;
   readonly hash = crypto.createHash('sha256');
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.digest(chunk);
+    done(null, chunk);
+  }
+
+  protected digest(chunk: Buffer): void {
+    this.size += chunk.length;
+    this.hash.update(chunk);
+  }
+}
+
+/** A DigestStream that also enforces the field's size limit and decides the type from the first bytes. */
+class Inspector extends DigestStream {
   sniffed: SniffedType | undefined;
   #head: Buffer[] = [];
   #headLength = 0;
@@ -68,9 +83,8 @@ class Inspector extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.size += chunk.length;
+    this.digest(chunk);
     if (this.size > maxFileSize(this.field)) return done(tooLarge(this.field));
-    this.hash.update(chunk);
     if (this.sniffed || this.#headLength >= SNIFF_BYTES) return done(null, chunk);
     this.#head.push(chunk);
     this.#headLength += chunk.length;

@@ -8,13 +8,13 @@
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { pipeline, Transform } from 'node:stream';
+import { pipeline } from 'node:stream';
 import type { FieldError } from '@galley/protocol';
 import type { Caller } from './caller.ts';
 import { isMultiValue, type CollectionDef, type FieldDef } from './collection-model.ts';
 import type { CollectionLifecycle, CollectionService } from './collections.ts';
 import { storedFileName } from './file-names.ts';
-import type { StagedFile } from './file-staging.ts';
+import { DigestStream, type StagedFile } from './file-staging.ts';
 import type { JobQueue } from './jobs.ts';
 import type { ApiRecord } from './record-rows.ts';
 import { canThumbnail, makeThumbnails, thumbnailKey, type ThumbState } from './thumbnails.ts';
@@ -127,22 +127,14 @@ export class FileService implements CollectionLifecycle {
       await this.storage.put(key, file.open(), file.size);
       return file.sha256;
     }
-    const hash = crypto.createHash('sha256');
-    let hashed = 0;
-    const hashing = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        hash.update(chunk);
-        hashed += chunk.length;
-        done(null, chunk);
-      },
-    });
-    // A failing source destroys `hashing` with its error, which fails the put (nothing stored).
-    await this.storage.put(key, pipeline(file.open(), hashing, () => {}), file.size);
-    if (hashed !== file.size) {
+    const digest = new DigestStream();
+    // A failing source destroys `digest` with its error, which fails the put (nothing stored).
+    await this.storage.put(key, pipeline(file.open(), digest, () => {}), file.size);
+    if (digest.size !== file.size) {
       await this.storage.delete(key).catch(() => {});
-      throw new Error(`${key}: ${hashed} bytes hashed of the ${file.size} stored`);
+      throw new Error(`${key}: ${digest.size} bytes hashed of the ${file.size} stored`);
     }
-    return hash.digest('hex');
+    return digest.hash.digest('hex');
   }
 
   /** Removes stored uploads whose record was never written (best effort; the guard job follows up). */
