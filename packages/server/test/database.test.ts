@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { UniqueViolationError, type Database } from '../src/db/database.ts';
-import { PostgresDatabase } from '../src/db/postgres.ts';
+import { PostgresDatabase, toIso } from '../src/db/postgres.ts';
 import { SqliteDatabase } from '../src/db/sqlite.ts';
 import { createPostgresDatabase, describeEachDialect } from '../src/testing/databases.ts';
 
@@ -128,4 +128,18 @@ await describeEachDialect('database transactions', (dialect) => {
     await db.transaction(async (tx) => void (await tx.run(insert('q').sql, insert('q').params)));
     assert.deepEqual(await ids(), ['a', 'b', 'e', 'f', 'j', 'k', 'l', 'm', 'q']);
   });
+
+  if (dialect === 'postgres') {
+    test('timestamps read back as what Date makes of the text PostgreSQL sends, whatever their fraction, zone or year', async () => {
+      const given = ['2026-12-03T17:59:52Z', '2026-12-03T17:59:52.5Z', '2026-12-03T17:59:52.05Z', '2026-12-03T17:59:52.123Z',
+        '2026-12-03 17:59:52.123456+00', '1999-12-31 23:59:59.9999995+00', '1970-01-01T00:00:00Z', '1000-01-01T00:00:00.001Z',
+        '9999-12-31 23:59:59.999999+00', '0999-06-01T12:00:00Z', '0099-03-04T05:06:07Z', '2026-07-01 12:00:00+02'];
+      const rows = await db.all<{ at: string; text: string }>(`SELECT v::timestamptz AS at, v::timestamptz::text AS text FROM unnest(${p(1)}::text[]) AS v`, [given]);
+      assert.deepEqual(rows.map((r) => r.at), rows.map((r) => new Date(r.text).toISOString()));
+      // Another session time zone (the text carries its offset) and a timestamp without one: Date reads them.
+      for (const text of ['2026-12-03 18:59:52.23+01', '2026-12-03 12:29:52+05:30', '2026-12-03 17:59:52.23']) {
+        assert.equal(toIso(text), new Date(text).toISOString(), text);
+      }
+    });
+  }
 });

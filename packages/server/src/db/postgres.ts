@@ -12,8 +12,23 @@ const MAX_NAMED_STATEMENTS = 1000;
 
 const TYPE_OIDS = { int8: 20, numeric: 1700, timestamp: 1114, timestamptz: 1184 } as const;
 
-function toIso(value: string): string {
-  return new Date(value).toISOString();
+/**
+ * The text of a timestamptz in a session whose time zone is UTC (DateStyle ISO, PostgreSQL's default):
+ * `2026-12-03 17:59:52.23+00`, the fraction without trailing zeros (none when zero), up to 6 digits.
+ * Years before 1000 are left out: Date reads `0099-…` as 1999, and what it answers must not change.
+ */
+const UTC_TIMESTAMP_TEXT = /^[1-9]\d{3}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?\+00$/;
+
+/**
+ * A timestamp as the API writes it: ISO 8601 in UTC with milliseconds. The usual text is rearranged
+ * (Date truncates microseconds, and so does this); `new Date(value).toISOString()` cost ~1 µs per
+ * value, and a 20-row page has 42 of them. Any other shape (another time zone, BC, infinity, a
+ * timestamp without time zone) still goes through Date.
+ */
+export function toIso(value: string): string {
+  if (!UTC_TIMESTAMP_TEXT.test(value)) return new Date(value).toISOString();
+  const fraction = value.length === 22 ? '' : value.slice(20, -3);
+  return `${value.slice(0, 10)}T${value.slice(11, 19)}.${(fraction + '000').slice(0, 3)}Z`;
 }
 
 /** Per-pool type parsers (not the global pg.types, so an application embedding Galley is unaffected). */
